@@ -1,0 +1,157 @@
+"""Measurements: Frechet distance (FID / FD-EffNetLite0), KID, paired distances, L2-UVP.
+
+A Frechet distance is named after the backbone whose features it uses: ``FID`` only with the
+standard Inception weights, ``FD-EffNetLite0`` with the offline EfficientNet-Lite0.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.linalg
+import torch
+
+from .features import EffNetLite0, FeatureExtractor
+
+
+@dataclass
+class FeatureStats:
+    """Gaussian statistics (and the raw features, for KID) of one image set in one backbone."""
+
+    mu: np.ndarray
+    sigma: np.ndarray
+    features: np.ndarray
+    backbone_id: str
+    size: int
+
+    @property
+    def count(self) -> int:
+        return len(self.features)
+
+    @classmethod
+    def from_features(cls, features: torch.Tensor | np.ndarray, backbone_id: str, size: int) -> "FeatureStats":
+        f = np.asarray(features, dtype=np.float64)
+        if len(f) < 2:
+            raise ValueError(f"feature statistics need at least 2 images, got {len(f)}")
+        return cls(f.mean(0), np.cov(f, rowvar=False), f.astype(np.float32), backbone_id, size)
+
+    def save(self, path: str | Path) -> None:
+        """Write an npz (mu, sigma, features, backbone id, image count, size) atomically."""
+        path = Path(path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+        os.close(fd)
+        np.savez(tmp, mu=self.mu, sigma=self.sigma, features=self.features, backbone_id=self.backbone_id,
+                 count=self.count, size=self.size)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "FeatureStats":
+        try:
+            with np.load(path) as d:
+                return cls(d["mu"], d["sigma"], d["features"], str(d["backbone_id"]), int(d["size"]))
+        except (OSError, KeyError, ValueError) as err:
+            raise ValueError(f"{path}: not a monge statistics file ({err})") from None
+
+
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
+                     eps: float = 1e-6) -> float:
+    """||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)), with the usual eps offset if sqrtm fails."""
+    diff = mu1 - mu2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        covmean = scipy.linalg.sqrtm(sigma1 @ sigma2)
+    if not np.isfinite(covmean).all():
+        offset = np.eye(len(sigma1)) * eps
+        covmean = scipy.linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
+    if np.iscomplexobj(covmean):
+        covmean = covmean.real
+    return float(max(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean), 0.0))
+
+
+def fd_from_stats(a: FeatureStats, b: FeatureStats) -> float:
+    if a.backbone_id != b.backbone_id:
+        raise ValueError(f"statistics from different backbones: {a.backbone_id} vs {b.backbone_id}")
+    return frechet_distance(a.mu, a.sigma, b.mu, b.sigma)
+
+
+def kid(features_a: np.ndarray, features_b: np.ndarray, subsets: int = 100, subset_size: int = 1000,
+        seed: int = 0) -> tuple[float, float]:
+    """Kernel Inception Distance: unbiased MMD^2 with the cubic polynomial kernel, mean and std over subsets."""
+    a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
+    m = min(len(a), len(b), subset_size)
+    if m < 2:
+        raise ValueError("KID needs at least 2 images on each side")
+    d = a.shape[1]
+    rng = np.random.default_rng(seed)
+    values = np.empty(subsets)
+    for s in range(subsets):
+        x = a[rng.choice(len(a), m, replace=False)]
+        y = b[rng.choice(len(b), m, replace=False)]
+        kxx, kyy, kxy = ((x @ x.T) / d + 1) ** 3, ((y @ y.T) / d + 1) ** 3, ((x @ y.T) / d + 1) ** 3
+        values[s] = ((kxx.sum() - np.trace(kxx)) + (kyy.sum() - np.trace(kyy))) / (m * (m - 1)) - 2 * kxy.mean()
+    return float(values.mean()), float(values.std())
+
+
+def image_stats(images, extractor: FeatureExtractor, size: int, batch_size: int = 64, progress: bool = False,
+                cache: str | Path | None = None) -> FeatureStats:
+    """Statistics of an image tensor or Dataset, read from / written to ``cache`` when given."""
+    if cache is not None and Path(cache).is_file():
+        stats = FeatureStats.load(cache)
+        if stats.backbone_id == extractor.backbone_id and stats.size == size and stats.count == len(images):
+            return stats
+    stats = FeatureStats.from_features(extractor.encode(images, batch_size, progress), extractor.backbone_id, size)
+    if cache is not None:
+        stats.save(cache)
+    return stats
+
+
+class PerceptualDistance(torch.nn.Module):
+    """Unweighted LPIPS-like distance ``PD-EffNetLite0``: mean over stages of the squared difference of
+    channel-normalised EfficientNet-Lite0 activations (strides 2-16), averaged over positions.
+
+    Unlike LPIPS it has no learned per-channel weights, so its numbers are not LPIPS numbers.
+    Differentiable (usable as a transport cost); images are upsampled to at least ``min_size``.
+    """
+
+    name = "PD-EffNetLite0"
+
+    def __init__(self, backbone: EffNetLite0 | None = None, stages: int = 4, min_size: int = 64):
+        super().__init__()
+        self.backbone = backbone or EffNetLite0()
+        self.n_stages, self.min_size = stages, min_size
+
+    def _feats(self, x: torch.Tensor) -> list[torch.Tensor]:
+        if x.shape[-1] < self.min_size:
+            x = torch.nn.functional.interpolate(x, size=(self.min_size, self.min_size), mode="bilinear",
+                                                align_corners=False)
+        return [f / (f.norm(dim=1, keepdim=True) + 1e-10) for f in self.backbone.stages(x, self.n_stages)]
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Per-image distance (N,)."""
+        return sum((fx - fy).pow(2).sum(1).mean(dim=(1, 2)) for fx, fy in zip(self._feats(x), self._feats(y))) / self.n_stages
+
+
+@torch.no_grad()
+def paired_metrics(pred: torch.Tensor, true: torch.Tensor, perceptual: PerceptualDistance | None = None,
+                   batch_size: int = 64) -> dict[str, float]:
+    """Pixel MSE, PSNR (images in [-1, 1], peak-to-peak 2) and PD-EffNetLite0 between paired images."""
+    if pred.shape != true.shape:
+        raise ValueError(f"paired images differ in shape: {tuple(pred.shape)} vs {tuple(true.shape)}")
+    mse_per = (pred - true).pow(2).flatten(1).mean(1)
+    out = {"mse": float(mse_per.mean()), "psnr": float((10 * torch.log10(4.0 / mse_per.clamp_min(1e-12))).mean())}
+    if perceptual is not None:
+        device = next(perceptual.parameters()).device
+        d = torch.cat([perceptual(p.to(device), t.to(device)).cpu()
+                       for p, t in zip(pred.split(batch_size), true.split(batch_size))])
+        out[perceptual.name] = float(d.mean())
+    return out
+
+
+def l2_uvp(mapped: torch.Tensor, true_mapped: torch.Tensor, target_variance: float | None = None) -> float:
+    """L2-UVP in %: 100 * E||T(x) - T*(x)||^2 / Var(Q), with Var(Q) the summed per-coordinate variance."""
+    var = float(true_mapped.var(0).sum()) if target_variance is None else target_variance
+    return float(100 * (mapped - true_mapped).pow(2).sum(1).mean() / var)

@@ -1,0 +1,105 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from monge.cli import main
+from monge.features import InceptionFID, WeightsNotFound
+from monge.metrics import FeatureStats, PerceptualDistance, fd_from_stats, frechet_distance, kid, l2_uvp
+
+
+def test_frechet_matches_closed_form_for_diagonal_gaussians():
+    mu1, mu2 = np.zeros(3), np.array([1.0, 2.0, 0.0])
+    s1, s2 = np.diag([1.0, 4.0, 9.0]), np.diag([4.0, 4.0, 1.0])
+    expected = 5.0 + sum((np.sqrt(a) - np.sqrt(b)) ** 2 for a, b in [(1, 4), (4, 4), (9, 1)])
+    assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(expected, rel=1e-6)
+    assert frechet_distance(mu1, s1, mu1, s1) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_frechet_survives_singular_covariances():
+    x = np.random.default_rng(0).normal(size=(5, 20))  # 5 samples in 20-d: rank-deficient
+    s = np.cov(x, rowvar=False)
+    assert np.isfinite(frechet_distance(x.mean(0), s, x.mean(0) + 1, s))
+
+
+def test_kid_is_zero_in_mean_for_same_distribution_and_positive_when_shifted():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(400, 8)), rng.normal(size=(400, 8))
+    same, same_std = kid(a, b, subsets=20, subset_size=200)
+    shifted, _ = kid(a, b + 1.0, subsets=20, subset_size=200)
+    assert abs(same) < 3 * same_std + 1e-3
+    assert shifted > 10 * abs(same)
+
+
+def test_stats_file_round_trips_and_checks_backbone(tmp_path):
+    f = np.random.default_rng(0).normal(size=(50, 4))
+    s = FeatureStats.from_features(f, "bb", 32)
+    s.save(tmp_path / "s.npz")
+    t = FeatureStats.load(tmp_path / "s.npz")
+    assert t.count == 50 and t.size == 32 and t.backbone_id == "bb"
+    assert np.allclose(t.sigma, s.sigma) and fd_from_stats(s, t) == pytest.approx(0, abs=1e-8)
+    with pytest.raises(ValueError, match="different backbones"):
+        fd_from_stats(s, FeatureStats.from_features(f, "other", 32))
+
+
+def test_l2_uvp_of_identity_and_truth():
+    x = torch.randn(1000, 3)
+    assert l2_uvp(2 * x, 2 * x) == 0
+    assert l2_uvp(torch.zeros_like(x), x) == pytest.approx(100 * 3 * (1000 - 1) / 1000 / 3 * 1, rel=0.15)
+
+
+def test_effnet_knows_the_butterfly(effnet):
+    from conftest import shared_path
+    from monge.data import load_image
+
+    x = load_image(shared_path("style", "content", "c1.png"), size=224, crop=True)[None]
+    top5 = effnet.logits(x).topk(5).indices[0].tolist()
+    assert 323 in top5  # monarch
+
+
+def test_perceptual_distance_zero_for_same_positive_for_different(effnet):
+    pd = PerceptualDistance(effnet)
+    x, y = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
+    assert pd(x, x).abs().max() < 1e-6
+    assert (pd(x, y) > 0.05).all()
+
+
+def test_styles_are_far_apart_in_effnet_features(effnet):
+    from monge.datasets import load_emoji
+    from monge.metrics import image_stats
+
+    g, t = load_emoji("google", 32).images, load_emoji("twitter", 32).images
+    idx = torch.randperm(len(g))
+    ga, gb, tb = g[idx[:300]], g[idx[300:600]], t[idx[300:600]]
+    sa, sb, st = (image_stats(x, effnet, 32) for x in (ga, gb, tb))
+    # KID is unbiased, so at 300 images it already separates styles clearly
+    kid_same, kid_same_std = kid(sa.features, sb.features, subsets=20, subset_size=300)
+    kid_cross, _ = kid(sa.features, st.features, subsets=20, subset_size=300)
+    assert kid_cross > 5 * max(kid_same, kid_same_std)
+    # FD carries a sample-size bias of the same size on both sides, so only the order is asserted
+    assert fd_from_stats(sa, st) > fd_from_stats(sa, sb)
+
+
+def test_inception_needs_its_weights_and_says_where(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.delenv("MONGE_INCEPTION_WEIGHTS", raising=False)
+    with pytest.raises(WeightsNotFound, match="pt_inception-2015-12-05-6726825d.pth.*FD-EffNetLite0"):
+        InceptionFID()
+    torch.save({"fc.weight": torch.zeros(1)}, tmp_path / "fake.pth")
+    with pytest.raises(ValueError, match="not the FID Inception weights"):
+        InceptionFID(tmp_path / "fake.pth")
+
+
+def test_cli_json_last_line_and_one_line_errors(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    assert main(["data", "emoji", "--style", "google", "--size", "8", "--out", str(tmp_path / "g"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["written"] == 3786
+    assert main(["metrics", "paired", str(tmp_path / "g"), "emoji:google", "--size", "8", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert res["pairs"] == 3786 and res["mse"] < 0.01
+    assert main(["metrics", "fd", "emoji:google", "emoji:google", "--backbone", "inception"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pt_inception" in err[0]
+    assert main(["metrics", "fd", str(tmp_path / "missing"), "emoji:google"]) == 2
+    assert str(tmp_path / "missing") in capsys.readouterr().err

@@ -81,6 +81,126 @@ def cmd_data_emoji(args: argparse.Namespace) -> None:
     _report(args, result, list(result.items()))
 
 
+# ---------------------------------------------------------------- NOT ----------------------------
+
+TRAIN_OPTIONS = ("size", "unet_base", "f_width", "f_max_width", "batch_size", "t_steps", "lr", "gamma", "z_count",
+                 "z_std", "seed", "test_fraction", "eval_every", "eval_images", "backbone", "inception_weights",
+                 "device", "h5_key", "crop", "cost", "preset", "residual")
+
+
+def _train_config(args: argparse.Namespace):
+    """The configuration: a resumed run's saved one (updated by --steps), else config file + flags."""
+    from .train import TrainConfig
+
+    saved = Path(args.out) / "config.json"
+    if args.resume and saved.exists():
+        cfg = TrainConfig.from_file(saved)
+        if args.steps is not None:
+            cfg.steps = args.steps
+        return cfg
+    base = json.loads(Path(args.config).read_text()) if args.config else {}
+    for key in ("source", "target"):
+        if getattr(args, key) is None and key not in base:
+            raise CLIError(f"--{key} is required (a folder, .h5, .zip, ROOT:A/ROOT:B or emoji:STYLE)")
+    flags = {k: getattr(args, k) for k in ("source", "target", "steps", *TRAIN_OPTIONS)
+             if getattr(args, k, None) is not None}
+    return TrainConfig.from_dict({**base, **flags, "out": args.out})
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from .train import train
+
+    cfg = _train_config(args)
+    summary = train(cfg, resume=args.resume, progress=not args.json)
+    table = [("run", summary["run"]), ("steps", summary["steps"]), ("best step", summary["best_step"]),
+             (f"best {summary['metric']}", summary[f"best_{summary['metric']}"]),
+             *[(f"final {k}", v) for k, v in summary["final"].items()], ("seconds", summary["seconds"])]
+    _report(args, summary, table)
+
+
+def cmd_translate(args: argparse.Namespace) -> None:
+    import torch
+
+    from .data import open_domain, save_png
+    from .train import load_solver
+
+    solver, cfg = load_solver(args.run, args.checkpoint, args.device)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for spec in args.inputs:
+        source = open_domain(spec, cfg.size, cfg.crop, args.h5_key).source
+        for start in range(0, len(source), args.batch_size):
+            names = source.names[start: start + args.batch_size]
+            x = torch.stack([source[i] for i in range(start, start + len(names))])
+            ys = solver.sample(x, args.samples) if args.samples > 1 else solver.map(x)[:, None]
+            for name, draws in zip(names, ys):
+                stem = Path(name).with_suffix("")
+                for k, y in enumerate(draws):
+                    path = out / (f"{stem}.png" if args.samples == 1 else f"{stem}_{k}.png")
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    save_png(y, path)
+                    written += 1
+    result = {"written": written, "out": str(out), "checkpoint": args.checkpoint, "size": cfg.size}
+    _report(args, result, list(result.items()))
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from .train import TrainConfig, train
+    from .report import write_report
+
+    cfg = TrainConfig(source="emoji:twitter", target="emoji:google", out=args.out, preset="cpu", steps=args.steps,
+                      eval_every=max(1, args.steps // 8), eval_images=args.eval_images, seed=args.seed)
+    summary = train(cfg, resume=args.resume, progress=not args.json)
+    report = write_report(Path(args.out), summary)
+    summary["report"] = str(report)
+    _report(args, summary, [("report", report), (f"best {summary['metric']}", summary[f"best_{summary['metric']}"]),
+                            *[(f"final {k}", v) for k, v in summary["final"].items()],
+                            ("seconds", summary["seconds"])])
+
+
+def _add_train_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("model and optimisation (default: the preset's)")
+    g.add_argument("--preset", choices=["cpu", "paper"], help="cpu: 32 px, thin nets (default); paper: official sizes")
+    g.add_argument("--cost", choices=["strong", "weak", "l1", "perceptual"])
+    g.add_argument("--steps", type=int, help="outer iterations (each: T-steps map updates + 1 potential update)")
+    g.add_argument("--size", type=int, help="image side (a multiple of 16)")
+    g.add_argument("--unet-base", type=int)
+    g.add_argument("--f-width", type=int)
+    g.add_argument("--f-max-width", type=int)
+    g.add_argument("--batch-size", type=int)
+    g.add_argument("--t-steps", type=int, help="map updates per potential update (10)")
+    g.add_argument("--lr", type=float)
+    g.add_argument("--residual", action=argparse.BooleanOptionalAction,
+                   help="T(x) = x + UNet(x), starting at the identity (cpu preset: on; paper: off)")
+    g.add_argument("--gamma", type=float, help="weak cost's gamma (0.66)")
+    g.add_argument("--z-count", type=int, help="noise draws per input for the weak cost (8)")
+    g.add_argument("--z-std", type=float)
+    e = p.add_argument_group("data and evaluation")
+    e.add_argument("--seed", type=int)
+    e.add_argument("--test-fraction", type=float)
+    e.add_argument("--eval-every", type=int)
+    e.add_argument("--eval-images", type=int)
+    e.add_argument("--backbone", choices=["effnet-lite0", "inception", "auto"],
+                   help="metric backbone: FD-EffNetLite0 (default), FID (needs Inception weights), auto")
+    e.add_argument("--inception-weights")
+    e.add_argument("--h5-key")
+    e.add_argument("--crop", action=argparse.BooleanOptionalAction, help="centre-crop non-square images")
+    e.add_argument("--device", help="cpu, cuda, cuda:1, mps")
+
+
+def cmd_bench_w2(args: argparse.Namespace) -> None:
+    from .w2bench import run_w2
+
+    result = run_w2(args.dim, args.pair, args.steps, args.batch_size, seed=args.seed, data_dir=args.data_dir,
+                    progress=not args.json, hidden=args.hidden, lr=args.lr)
+    table = [("pair", result["pair"])] + [(f"{name} L2-UVP %", r["L2-UVP"]) for name, r in result["results"].items()]
+    if result["published_MM:R"] is not None:
+        table.append(("published MM:R L2-UVP %", result["published_MM:R"]))
+    table.append(("NOT seconds", result["results"]["monge-not"]["seconds"]))
+    _report(args, result, table)
+
+
 # ---------------------------------------------------------------- parser -------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,6 +216,52 @@ def build_parser() -> argparse.ArgumentParser:
     emoji.add_argument("--out", required=True)
     _add_json(emoji)
     emoji.set_defaults(func=cmd_data_emoji)
+
+    demo = sub.add_parser("demo", help="train twitter -> google emoji with the cpu preset and write a report")
+    demo.add_argument("--out", default="runs/demo")
+    demo.add_argument("--steps", type=int, default=300)
+    demo.add_argument("--eval-images", type=int, default=379)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--resume", action="store_true")
+    _add_json(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    tr = sub.add_parser("train", help="train a Neural Optimal Transport map from SOURCE to TARGET")
+    tr.add_argument("--source", help="source images: folder, .h5, .zip, ROOT:A (CycleGAN) or emoji:twitter")
+    tr.add_argument("--target", help="target images, same forms")
+    tr.add_argument("--out", default="runs/not", help="run folder")
+    tr.add_argument("--config", help="JSON file of configuration keys (flags override it)")
+    tr.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    _add_train_options(tr)
+    _add_json(tr)
+    tr.set_defaults(func=cmd_train)
+
+    tl = sub.add_parser("translate", help="map images through a trained run")
+    tl.add_argument("run", help="run folder")
+    tl.add_argument("inputs", nargs="+", help="image files, folders, .h5, .zip or emoji:STYLE")
+    tl.add_argument("--out", required=True)
+    tl.add_argument("--samples", type=int, default=1, help="draws per input (weak cost)")
+    tl.add_argument("--checkpoint", default="best", choices=["best", "last"])
+    tl.add_argument("--batch-size", type=int, default=64)
+    tl.add_argument("--h5-key")
+    tl.add_argument("--device")
+    _add_json(tl)
+    tl.set_defaults(func=cmd_translate)
+
+    bench = sub.add_parser("bench", help="benchmarks with a known answer")
+    b_sub = bench.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")
+    w2 = b_sub.add_parser("w2", help="L2-UVP on the continuous W2 benchmark (NOT, identity, linear, POT EMD)")
+    w2.add_argument("--dim", type=int, required=True, help="2, 4, 8, 16, 32, 64 or 128")
+    w2.add_argument("--pair", choices=["mix3tomix10", "gaussian"], default="mix3tomix10",
+                    help="the benchmark's mixture pair, or a closed-form Gaussian pair (sanity check)")
+    w2.add_argument("--steps", type=int, default=3000, help="NOT outer iterations")
+    w2.add_argument("--batch-size", type=int, default=1024)
+    w2.add_argument("--hidden", type=int, help="MLP width (default max(128, 4 dim))")
+    w2.add_argument("--lr", type=float, default=1e-3)
+    w2.add_argument("--seed", type=int, default=0)
+    w2.add_argument("--data-dir", help="folder of mix3tomix10_{D}_v{1,2}.pt (default ../shared/data/w2bench)")
+    _add_json(w2)
+    w2.set_defaults(func=cmd_bench_w2)
 
     metrics = sub.add_parser("metrics", help="FD / FID, KID and paired distances between image sets")
     m_sub = metrics.add_subparsers(dest="metric", required=True, metavar="METRIC")
@@ -120,11 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from .features import WeightsNotFound
+    from .solvers import DivergenceError
 
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (CLIError, DataError, WeightsNotFound, ValueError, FileNotFoundError) as err:
+    except (CLIError, DataError, WeightsNotFound, ValueError, FileNotFoundError, DivergenceError) as err:
         print(f"monge {args.command}: error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -1,0 +1,68 @@
+"""Emoji twitter -> google at 32 px: NOT against the identity and per-image palette transfer.
+
+    python benchmarks/emoji_not.py --run runs/demo          # score an existing run
+    python benchmarks/emoji_not.py --steps 300 --out runs/emoji-bench   # train first (cpu preset)
+
+Every method is scored on the same held-out test split (the run's split files): FD-EffNetLite0
+of the mapped test images against the google test images, and the paired distances (MSE, PSNR,
+PD-EffNetLite0) to the hidden ground truth (the same emoji drawn by Google).
+"""
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from monge.baselines import palette_transfer
+from monge.data import Split, open_domain
+from monge.features import EffNetLite0
+from monge.metrics import PerceptualDistance, fd_from_stats, image_stats, paired_metrics
+from monge.train import TrainConfig, load_solver, train
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--run", help="an existing run folder to score")
+    p.add_argument("--out", default="runs/emoji-bench")
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    run = Path(args.run or args.out)
+    if not args.run:
+        t0 = time.perf_counter()
+        train(TrainConfig(source="emoji:twitter", target="emoji:google", out=str(run), steps=args.steps,
+                          eval_every=max(1, args.steps // 6), eval_images=1000, seed=args.seed))
+        print(f"trained in {time.perf_counter() - t0:.0f} s")
+    solver, cfg = load_solver(run, "best")
+    src_split, tgt_split = Split.load(run / "split_source.json"), Split.load(run / "split_target.json")
+    source = open_domain(cfg.source, cfg.size).source
+    target = open_domain(cfg.target, cfg.size).source
+    names = sorted(set(src_split.test) & set(tgt_split.test))
+    x, y = source.subset(names).tensor(), target.subset(names).tensor()
+    y_train_pixels = target.subset(tgt_split.train).tensor(limit=2000)
+
+    effnet = EffNetLite0()
+    pd = PerceptualDistance(effnet)
+    target_stats = image_stats(y, effnet, cfg.size)
+    torch.manual_seed(0)
+    methods = {"identity": lambda: x, "palette transfer (POT EMD)": lambda: palette_transfer(x, y_train_pixels),
+               f"monge NOT ({cfg.cost}, best step)": lambda: solver.map(x)}
+    rows = {}
+    for name, fn in methods.items():
+        t0 = time.perf_counter()
+        mapped = fn()
+        seconds = time.perf_counter() - t0
+        rows[name] = {"FD-EffNetLite0": fd_from_stats(image_stats(mapped, effnet, cfg.size), target_stats),
+                      **paired_metrics(mapped, y, pd), "seconds": round(seconds, 1)}
+    print(f"\n{len(names)} held-out test pairs, {cfg.size} px, run {run}\n")
+    print("| method | FD-EffNetLite0 | PD-EffNetLite0 | MSE | PSNR | map time (s) |\n|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        print(f"| {name} | {r['FD-EffNetLite0']:.1f} | {r['PD-EffNetLite0']:.3f} | {r['mse']:.4f} | "
+              f"{r['psnr']:.2f} | {r['seconds']} |")
+    (run / "benchmark.json").write_text(json.dumps(rows, indent=2))
+    print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main()

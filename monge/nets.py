@@ -1,0 +1,131 @@
+"""Networks: the NOT transport map (UNet), the potential (WGAN-QC ResNet), and MLPs for vectors.
+
+The sizes follow the official NOT code: ``UNet(base=48)`` has about 9.7M parameters and
+``ResNetPotential(size=64)`` about 22.9M at 64 x 64.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class DoubleConv(nn.Sequential):
+    """(3x3 conv -> BatchNorm -> ReLU) twice."""
+
+    def __init__(self, cin: int, cout: int, mid: int | None = None):
+        mid = mid or cout
+        super().__init__(
+            nn.Conv2d(cin, mid, 3, padding=1), nn.BatchNorm2d(mid), nn.ReLU(inplace=True),
+            nn.Conv2d(mid, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+        )
+
+
+class _Up(nn.Module):
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.conv = DoubleConv(cin, cout, cin // 2)
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=True)
+        return self.conv(torch.cat([skip, x], dim=1))
+
+
+class UNet(nn.Module):
+    """UNet with 4 max-pool downsamplings, bilinear upsampling and skip concatenation, no output tanh.
+
+    ``in_channels`` includes any noise channels (the weak cost's z enters as one extra channel).
+    Spatial sizes must be divisible by 16. ``residual=True`` (not in the official code) outputs
+    x + UNet(x) with a zero-initialised last layer, so training starts from the identity map.
+    """
+
+    def __init__(self, in_channels: int = 3, out_channels: int = 3, base: int = 48, residual: bool = False):
+        super().__init__()
+        self.residual = residual
+        b = base
+        self.inc = DoubleConv(in_channels, b)
+        self.downs = nn.ModuleList([DoubleConv(b, 2 * b), DoubleConv(2 * b, 4 * b), DoubleConv(4 * b, 8 * b),
+                                    DoubleConv(8 * b, 8 * b)])
+        self.ups = nn.ModuleList([_Up(16 * b, 4 * b), _Up(8 * b, 2 * b), _Up(4 * b, b), _Up(2 * b, b)])
+        self.outc = nn.Conv2d(b, out_channels, 1)
+        if residual:
+            nn.init.zeros_(self.outc.weight)
+            nn.init.zeros_(self.outc.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = [self.inc(x)]
+        for down in self.downs:
+            skips.append(down(F.max_pool2d(skips[-1], 2)))
+        h = skips.pop()
+        for up in self.ups:
+            h = up(h, skips.pop())
+        out = self.outc(h)
+        return x[:, : out.shape[1]] + out if self.residual else out
+
+
+class _ResBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, res_ratio: float = 0.1):
+        super().__init__()
+        hidden = min(cin, cout)
+        self.conv_0 = nn.Conv2d(cin, hidden, 3, padding=1)
+        self.conv_1 = nn.Conv2d(hidden, cout, 3, padding=1)
+        self.conv_s = nn.Conv2d(cin, cout, 1, bias=False) if cin != cout else None
+        self.res_ratio = res_ratio
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shortcut = x if self.conv_s is None else self.conv_s(x)
+        dx = self.conv_1(F.leaky_relu(self.conv_0(x), 0.2))
+        return F.leaky_relu(shortcut + self.res_ratio * dx, 0.2)
+
+
+class ResNetPotential(nn.Module):
+    """WGAN-QC ResNet critic: no normalisation, residual scale 0.1, widths nf -> 2nf -> ... <= nf_max,
+    downsampled to 4 x 4, then a linear head to one scalar per image."""
+
+    def __init__(self, size: int = 64, in_channels: int = 3, nf: int = 64, nf_max: int = 512, res_ratio: float = 0.1):
+        super().__init__()
+        n_layers = int(math.log2(size / 4))
+        if 4 * 2**n_layers != size:
+            raise ValueError(f"ResNetPotential: size {size} must be 4 times a power of two")
+        blocks: list[nn.Module] = [_ResBlock(nf, nf, res_ratio), _ResBlock(nf, min(2 * nf, nf_max), res_ratio)]
+        for i in range(1, n_layers + 1):
+            c0, c1 = min(nf * 2**i, nf_max), min(nf * 2 ** (i + 1), nf_max)
+            blocks += [nn.AvgPool2d(3, stride=2, padding=1), _ResBlock(c0, c0, res_ratio), _ResBlock(c0, c1, res_ratio)]
+        self.conv_img = nn.Conv2d(in_channels, nf, 3, padding=1)
+        self.resnet = nn.Sequential(*blocks)
+        self.fc = nn.Linear(min(nf * 2**n_layers, nf_max) * 16, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.resnet(F.leaky_relu(self.conv_img(x), 0.2))
+        return self.fc(h.flatten(1)).squeeze(1)
+
+
+class MLP(nn.Module):
+    """A ReLU MLP for vector data: ``MLP(d_in, d_out, hidden=(128, 128, 128))``."""
+
+    def __init__(self, d_in: int, d_out: int, hidden: tuple[int, ...] = (128, 128, 128), activation: type = nn.ReLU):
+        super().__init__()
+        dims = (d_in, *hidden)
+        layers: list[nn.Module] = []
+        for a, b in zip(dims[:-1], dims[1:]):
+            layers += [nn.Linear(a, b), activation()]
+        layers.append(nn.Linear(dims[-1], d_out))
+        self.net = nn.Sequential(*layers)
+        self.d_out = d_out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.net(x)
+        return out.squeeze(1) if self.d_out == 1 else out
+
+
+class ResidualMLP(MLP):
+    """An MLP map that learns a displacement: ``T(x) = x + MLP(x)`` (the noise inputs are dropped from the skip)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, : self.d_out] + self.net(x)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

@@ -1,0 +1,163 @@
+"""Neural Optimal Transport (Korotin, Selikhanovych, Burnaev, ICLR 2023) as a max-min solver.
+
+The OT dual  sup_f inf_T  E_x[c(x, T(x)) - f(T(x))] + E_y[f(y)]  is solved by alternating
+``t_steps`` updates of the map T with one update of the potential f:
+
+- T-loss = E_x[c(x, T(x))] - E_x[f(T(x))]            (f frozen)
+- f-loss = E_x[f(T(x'))] - E_y[f(y)]                  (T frozen, fresh x')
+
+For a stochastic (weak) cost, T takes noise z as extra input channels and the cost sees Z draws
+T(x, z_1..Z) per x. Nets, cost and solver are independent pieces: any ``nn.Module`` pair works.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn as nn
+from tqdm.auto import tqdm
+
+from .costs import Cost, QuadraticCost
+
+Sampler = Callable[[int], torch.Tensor]
+
+
+class DivergenceError(RuntimeError):
+    """A loss became NaN or infinite; the weights were not updated with it."""
+
+
+def as_sampler(data, generator: torch.Generator | None = None) -> Sampler:
+    """A batch sampler ``n -> (n, ...)`` from a tensor, a Dataset, or a callable (returned as is)."""
+    if isinstance(data, torch.Tensor):
+        return lambda n: data[torch.randint(len(data), (n,), generator=generator)]
+    if isinstance(data, torch.utils.data.Dataset):
+        return lambda n: torch.stack([data[int(i)] for i in torch.randint(len(data), (n,), generator=generator)])
+    if callable(data):
+        return data
+    raise TypeError(f"cannot sample from {type(data).__name__}: pass a tensor, a Dataset or a callable n -> batch")
+
+
+def _set_trainable(module: nn.Module, flag: bool) -> None:
+    for p in module.parameters():
+        p.requires_grad_(flag)
+
+
+class NOT:
+    """Neural Optimal Transport solver.
+
+    >>> solver = NOT(T=MLP(2, 2), f=MLP(2, 1), cost=QuadraticCost(), t_steps=10)
+    >>> solver.fit(source_tensor, target_tensor, steps=1000, batch_size=64)
+    >>> y = solver.map(x)
+    """
+
+    def __init__(self, T: nn.Module, f: nn.Module, cost: Cost | None = None, t_steps: int = 10, lr: float = 1e-4,
+                 weight_decay: float = 1e-10, z_count: int = 8, z_channels: int = 1, z_std: float = 0.1,
+                 device: str | torch.device | None = None):
+        self.device = torch.device(device or "cpu")
+        self.T, self.f = T.to(self.device), f.to(self.device)
+        self.cost = (cost or QuadraticCost()).to(self.device)
+        self.t_steps, self.z_count, self.z_channels, self.z_std = t_steps, z_count, z_channels, z_std
+        self.opt_T = torch.optim.Adam(self.T.parameters(), lr=lr, weight_decay=weight_decay)
+        self.opt_f = torch.optim.Adam(self.f.parameters(), lr=lr, weight_decay=weight_decay)
+        self.steps_done = 0
+
+    @property
+    def stochastic(self) -> bool:
+        return self.cost.stochastic
+
+    # ------------------------------------------------------------------ mapping
+    def _apply(self, x: torch.Tensor, draws: int) -> torch.Tensor:
+        """T on x with ``draws`` noise draws per input: (N, draws, ...) for a stochastic map, else T(x)."""
+        if not self.stochastic:
+            return self.T(x)
+        xr = x.repeat_interleave(draws, dim=0)
+        z = torch.randn((len(xr), self.z_channels, *x.shape[2:]), device=x.device) * self.z_std
+        return self.T(torch.cat([xr, z], dim=1)).view(len(x), draws, *x.shape[1:])
+
+    @torch.no_grad()
+    def map(self, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+        """T(x) in eval mode (one noise draw per input for a stochastic map)."""
+        return self.sample(x, 1, batch_size)[:, 0] if self.stochastic else self._eval(lambda b: self.T(b), x, batch_size)
+
+    @torch.no_grad()
+    def sample(self, x: torch.Tensor, n: int, batch_size: int = 256) -> torch.Tensor:
+        """``n`` draws T(x, z) per input: (N, n, ...). A deterministic map repeats its one output."""
+        if not self.stochastic:
+            return self.map(x, batch_size).unsqueeze(1).expand(-1, n, *x.shape[1:])
+        return self._eval(lambda b: self._apply(b, n), x, max(1, batch_size // n))
+
+    def _eval(self, fn, x: torch.Tensor, batch_size: int) -> torch.Tensor:
+        was_training = self.T.training
+        self.T.eval()
+        try:
+            return torch.cat([fn(b.to(self.device)).cpu() for b in x.split(batch_size)])
+        finally:
+            self.T.train(was_training)
+
+    # ------------------------------------------------------------------ training
+    def t_loss(self, x: torch.Tensor) -> torch.Tensor:
+        out = self._apply(x, self.z_count)
+        flat = out.flatten(0, 1) if self.stochastic else out
+        return self.cost(x, out).mean() - self.f(flat).mean()
+
+    def f_loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            tx = self._apply(x, 1)
+            tx = tx.flatten(0, 1) if self.stochastic else tx
+        return self.f(tx).mean() - self.f(y).mean()
+
+    def _update(self, loss: torch.Tensor, opt: torch.optim.Optimizer, what: str) -> float:
+        value = loss.item()
+        if not torch.isfinite(loss):
+            raise DivergenceError(f"{what} is {value} at step {self.steps_done + 1}: training diverged "
+                                  "(try a lower learning rate); the weights were not updated with it")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return value
+
+    def step(self, sample_x: Sampler, sample_y: Sampler, batch_size: int) -> dict[str, float]:
+        """One outer iteration: ``t_steps`` T-updates, then one f-update. Returns the last losses."""
+        self.T.train()
+        self.f.train()
+        _set_trainable(self.f, False)
+        for _ in range(self.t_steps):
+            t_loss = self._update(self.t_loss(sample_x(batch_size).to(self.device)), self.opt_T, "T-loss")
+        _set_trainable(self.f, True)
+        _set_trainable(self.T, False)
+        x, y = sample_x(batch_size).to(self.device), sample_y(batch_size).to(self.device)
+        f_loss = self._update(self.f_loss(x, y), self.opt_f, "f-loss")
+        _set_trainable(self.T, True)
+        self.steps_done += 1
+        return {"t_loss": t_loss, "f_loss": f_loss}
+
+    def fit(self, source, target, steps: int, batch_size: int = 64, generator: torch.Generator | None = None,
+            progress: bool = True, callback: Callable[[int, dict], None] | None = None) -> list[dict[str, float]]:
+        """Train for ``steps`` outer iterations on tensors, Datasets or samplers; returns the loss history."""
+        sample_x, sample_y = as_sampler(source, generator), as_sampler(target, generator)
+        history = []
+        bar = tqdm(range(steps), disable=not progress, desc="NOT", dynamic_ncols=True)
+        for _ in bar:
+            self.cost.set_progress(self.steps_done / max(1, steps))
+            losses = self.step(sample_x, sample_y, batch_size)
+            history.append(losses)
+            bar.set_postfix(T=f"{losses['t_loss']:.4f}", f=f"{losses['f_loss']:.4f}")
+            if callback is not None:
+                callback(self.steps_done, losses)
+        return history
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict:
+        return {"T": self.T.state_dict(), "f": self.f.state_dict(), "opt_T": self.opt_T.state_dict(),
+                "opt_f": self.opt_f.state_dict(), "steps_done": self.steps_done}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.T.load_state_dict(state["T"])
+        self.f.load_state_dict(state["f"])
+        self.opt_T.load_state_dict(state["opt_T"])
+        self.opt_f.load_state_dict(state["opt_f"])
+        self.steps_done = int(state["steps_done"])
+
+    def parameters_finite(self) -> bool:
+        return all(torch.isfinite(p).all() for m in (self.T, self.f) for p in m.parameters())
+

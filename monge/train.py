@@ -1,0 +1,338 @@
+"""Training NOT on image collections: presets, run folders, evaluation, checkpoints and resume.
+
+A run folder holds everything a run produced and needs to continue:
+
+    config.json            the full configuration
+    split_source.json      train/test file lists of each domain (reproducible, resumable)
+    split_target.json
+    checkpoints/last.pt    T, f, both optimisers, step, RNG states, config (written atomically)
+    checkpoints/best.pt    the same at the best evaluation (lowest FD / FID)
+    losses.csv, eval.csv   losses every ``log_every`` steps, metrics at every evaluation
+    tb/                    TensorBoard events
+    samples/               grids: source | T(source) (several z for the weak cost) | paired target
+    curve.png              the evaluation metric against the step
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from .costs import make_cost
+from .data import DataError, Split, open_domain, split_domain
+from .metrics import PerceptualDistance, fd_from_stats, image_stats, paired_metrics
+from .nets import ResNetPotential, UNet
+from .solvers import NOT, DivergenceError, as_sampler
+from .viz import plot_curves, save_grid
+
+PRESETS: dict[str, dict] = {
+    # the official NOT configuration, for a GPU
+    "paper": dict(size=64, unet_base=48, f_width=64, f_max_width=512, batch_size=64, t_steps=10, lr=1e-4,
+                  residual=False),
+    # about 30x cheaper per step: 32 px, thin UNet and critic, a higher learning rate
+    "cpu": dict(size=32, unet_base=16, f_width=16, f_max_width=128, batch_size=32, t_steps=10, lr=3e-4,
+                residual=True),
+}
+
+
+@dataclass
+class TrainConfig:
+    source: str
+    target: str
+    out: str = "runs/not"
+    preset: str = "cpu"
+    cost: str = "strong"
+    steps: int = 500
+    size: int | None = None
+    unet_base: int | None = None
+    f_width: int | None = None
+    f_max_width: int | None = None
+    batch_size: int | None = None
+    t_steps: int | None = None
+    lr: float | None = None
+    residual: bool | None = None  # T(x) = x + UNet(x): starts at the identity
+    gamma: float = 0.66
+    z_count: int = 8
+    z_std: float = 0.1
+    seed: int = 0
+    test_fraction: float = 0.1
+    eval_every: int = 50
+    eval_images: int = 500
+    log_every: int = 10
+    grid_images: int = 8
+    backbone: str = "effnet-lite0"
+    inception_weights: str | None = None
+    device: str = "cpu"
+    h5_key: str | None = None
+    crop: bool = False
+    cache_mb: int = 2048  # hold a split in memory when it is smaller than this
+
+    def __post_init__(self):
+        if self.preset not in PRESETS:
+            raise ValueError(f"--preset {self.preset}: unknown (expected {', '.join(PRESETS)})")
+        for key, value in PRESETS[self.preset].items():
+            if getattr(self, key) is None:
+                setattr(self, key, value)
+        if self.size % 16:
+            raise ValueError(f"--size {self.size}: must be a multiple of 16 (the UNet halves it 4 times)")
+        if self.steps < 1 or self.eval_every < 1:
+            raise ValueError("--steps and --eval-every must be positive")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown configuration keys: {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "TrainConfig":
+        try:
+            return cls.from_dict(json.loads(Path(path).read_text()))
+        except (OSError, json.JSONDecodeError) as err:
+            raise ValueError(f"{path}: cannot read the configuration ({err})") from None
+
+
+def build_solver(cfg: TrainConfig) -> NOT:
+    """The NOT solver (UNet map, ResNet potential, cost, optimisers) of a configuration."""
+    cost = make_cost(cfg.cost, **({"gamma": cfg.gamma} if cfg.cost == "weak" else {}))
+    z_channels = 1 if cost.stochastic else 0
+    T = UNet(3 + z_channels, 3, cfg.unet_base, residual=cfg.residual)
+    f = ResNetPotential(cfg.size, 3, cfg.f_width, cfg.f_max_width)
+    return NOT(T, f, cost, t_steps=cfg.t_steps, lr=cfg.lr, z_count=cfg.z_count, z_channels=z_channels,
+               z_std=cfg.z_std, device=cfg.device)
+
+
+# ---------------------------------------------------------------- checkpoints --------------------
+
+def save_checkpoint(path: Path, solver: NOT, cfg: TrainConfig, data_rng: torch.Generator, extra: dict) -> None:
+    """Write atomically (temp file + rename), refusing non-finite weights."""
+    if not solver.parameters_finite():
+        raise DivergenceError(f"{path}: refusing to write non-finite weights")
+    state = {"solver": solver.state_dict(), "config": asdict(cfg), "torch_rng": torch.get_rng_state(),
+             "data_rng": data_rng.get_state(), **extra}
+    if torch.cuda.is_available():
+        state["cuda_rng"] = torch.cuda.get_rng_state_all()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such checkpoint") from None
+    except Exception as err:  # a torn or foreign file
+        raise DataError(f"{path}: not a readable monge checkpoint ({err})") from None
+
+
+def load_solver(run: str | Path, which: str = "best", device: str | None = None) -> tuple[NOT, TrainConfig]:
+    """The solver of a run folder at its ``best`` or ``last`` checkpoint, in eval mode."""
+    run = Path(run)
+    path = run / "checkpoints" / f"{which}.pt"
+    if which == "best" and not path.exists():
+        path = run / "checkpoints" / "last.pt"
+    state = load_checkpoint(path)
+    cfg = TrainConfig.from_dict({**state["config"], **({"device": device} if device else {})})
+    solver = build_solver(cfg)
+    solver.load_state_dict(state["solver"])
+    solver.T.eval()
+    return solver, cfg
+
+
+# ---------------------------------------------------------------- data and evaluation ------------
+
+def _load_split(domain, cfg: TrainConfig, path: Path):
+    train, test, split = split_domain(domain, cfg.test_fraction, cfg.seed)
+    if path.exists():  # resume: the saved lists win
+        saved = Split.load(path)
+        train, test, split = domain.source.subset(saved.train), (domain.test or domain.source).subset(saved.test), saved
+    else:
+        split.save(path)
+    return train, test
+
+
+def _maybe_in_memory(source, cfg: TrainConfig, desc: str, progress: bool):
+    if len(source) * 3 * cfg.size * cfg.size * 4 <= cfg.cache_mb * 2**20:
+        return torch.stack([source[i] for i in tqdm(range(len(source)), desc=f"load {desc}", leave=False,
+                                                   disable=not progress or len(source) < 2000)])
+    return source  # streamed: decoded batch by batch
+
+
+class Evaluator:
+    """Held-out evaluation: FD (or FID) of T(source test) against the target test split, and paired
+    metrics (MSE, PSNR, PD-EffNetLite0) when test images of both domains share file names."""
+
+    def __init__(self, cfg: TrainConfig, source_test, target_test, run: Path):
+        from .features import load_backbone
+
+        name = cfg.backbone
+        if name == "auto":
+            try:
+                self.extractor = load_backbone("inception", cfg.inception_weights)
+            except FileNotFoundError:
+                self.extractor = load_backbone("effnet-lite0")
+        else:
+            self.extractor = load_backbone(name, cfg.inception_weights)
+        self.extractor.to(cfg.device)
+        self.metric = self.extractor.name
+        n = min(cfg.eval_images, len(source_test))
+        self.source = torch.stack([source_test[i] for i in range(n)])
+        self.size = cfg.size
+        self.target_stats = image_stats(target_test, self.extractor, cfg.size,
+                                        cache=run / f"target_test_stats_{self.extractor.backbone_id}.npz")
+        common = set(source_test.names[:n]) & set(target_test.names)
+        self.paired = None
+        if common:
+            keep = [i for i, name in enumerate(source_test.names[:n]) if name in common]
+            self.paired_idx = torch.tensor(keep)
+            self.paired = target_test.subset([source_test.names[i] for i in keep]).tensor()
+            self.perceptual = PerceptualDistance(
+                self.extractor if self.metric == "FD-EffNetLite0" else None).to(cfg.device)
+        self.grid_source = self.source[: cfg.grid_images]
+        self.grid_target = target_test.subset([source_test.names[i] for i in range(cfg.grid_images)]).tensor() \
+            if self.paired is not None and len(self.paired) >= cfg.grid_images else None
+
+    def __call__(self, solver: NOT, seed: int) -> tuple[dict[str, float], list[torch.Tensor]]:
+        """Metrics and the rows of a sample grid; uses its own RNG so training is not perturbed."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            mapped = solver.map(self.source)
+            stats = image_stats(mapped, self.extractor, self.size)
+            result = {self.metric: fd_from_stats(stats, self.target_stats)}
+            if self.paired is not None:
+                result.update(paired_metrics(mapped[self.paired_idx], self.paired, self.perceptual))
+            rows = [self.grid_source]
+            if solver.stochastic:
+                rows += list(solver.sample(self.grid_source, 3).transpose(0, 1))
+            else:
+                rows.append(mapped[: len(self.grid_source)])
+            if self.grid_target is not None:
+                rows.append(self.grid_target)
+        return result, rows
+
+
+class _CSVLog:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def write(self, row: dict) -> None:
+        new = not self.path.exists()
+        with self.path.open("a", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(row))
+            if new:
+                w.writeheader()
+            w.writerow(row)
+
+    def read(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        with self.path.open() as fh:
+            return [{k: float(v) for k, v in r.items()} for r in csv.DictReader(fh)]
+
+    def truncate_after(self, step: int) -> None:
+        """Drop rows past ``step`` (written after the checkpoint a resumed run starts from)."""
+        rows = [r for r in self.read() if r["step"] <= step]
+        self.path.unlink(missing_ok=True)
+        for r in rows:
+            self.write({k: (int(v) if k == "step" else v) for k, v in r.items()})
+
+
+# ---------------------------------------------------------------- the loop -----------------------
+
+def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
+    """Train (or resume) a NOT run; returns a summary with the best and final metrics."""
+    run = Path(cfg.out)
+    ckpt_dir = run / "checkpoints"
+    if run.exists() and (ckpt_dir / "last.pt").exists() and not resume:
+        raise DataError(f"{run}: already holds a run; pass --resume to continue it or choose another --out")
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "samples").mkdir(exist_ok=True)
+
+    torch.manual_seed(cfg.seed)
+    data_rng = torch.Generator().manual_seed(cfg.seed)
+    solver = build_solver(cfg)
+    state = {"best_metric": float("inf"), "best_step": -1}
+    if resume and (ckpt_dir / "last.pt").exists():
+        ck = load_checkpoint(ckpt_dir / "last.pt")
+        solver.load_state_dict(ck["solver"])
+        torch.set_rng_state(ck["torch_rng"])
+        data_rng.set_state(ck["data_rng"])
+        state = {"best_metric": float(ck["best_metric"]), "best_step": int(ck["best_step"])}
+    (run / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
+
+    src_train, src_test = _load_split(open_domain(cfg.source, cfg.size, cfg.crop, cfg.h5_key), cfg,
+                                      run / "split_source.json")
+    tgt_train, tgt_test = _load_split(open_domain(cfg.target, cfg.size, cfg.crop, cfg.h5_key), cfg,
+                                      run / "split_target.json")
+    if len(src_test) == 0 or len(tgt_test) == 0:
+        raise DataError(f"{cfg.source if len(src_test) == 0 else cfg.target}: the test split is empty "
+                        "(raise --test-fraction or add testA/testB folders)")
+    sample_x = as_sampler(_maybe_in_memory(src_train, cfg, "source", progress), data_rng)
+    sample_y = as_sampler(_maybe_in_memory(tgt_train, cfg, "target", progress), data_rng)
+    evaluator = Evaluator(cfg, src_test, tgt_test, run)
+    losses_log, eval_log = _CSVLog(run / "losses.csv"), _CSVLog(run / "eval.csv")
+    losses_log.truncate_after(solver.steps_done)
+    eval_log.truncate_after(solver.steps_done)
+
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(str(run / "tb"), purge_step=solver.steps_done or None)
+    start, t0 = solver.steps_done, time.perf_counter()
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress, desc="NOT",
+               dynamic_ncols=True)
+    last_eval: dict[str, float] = {}
+    try:
+        for _ in bar:
+            solver.cost.set_progress(solver.steps_done / cfg.steps)
+            try:
+                losses = solver.step(sample_x, sample_y, cfg.batch_size)
+            except DivergenceError as err:
+                raise DivergenceError(f"{err}; last good checkpoint: {ckpt_dir / 'last.pt'}") from None
+            step = solver.steps_done
+            bar.set_postfix(T=f"{losses['t_loss']:.4f}", f=f"{losses['f_loss']:.4f}",
+                            **({evaluator.metric: f"{last_eval[evaluator.metric]:.1f}"} if last_eval else {}))
+            if step % cfg.log_every == 0 or step == cfg.steps:
+                losses_log.write({"step": step, **losses, "seconds": round(time.perf_counter() - t0, 2)})
+                for k, v in losses.items():
+                    writer.add_scalar(f"loss/{k}", v, step)
+            if step % cfg.eval_every == 0 or step == cfg.steps:
+                last_eval, rows = evaluator(solver, cfg.seed)
+                eval_log.write({"step": step, **last_eval})
+                for k, v in last_eval.items():
+                    writer.add_scalar(f"eval/{k}", v, step)
+                grid = save_grid(rows, run / "samples" / f"step_{step:06d}.png", scale=2)
+                save_grid(rows, run / "samples" / "latest.png", scale=2)
+                writer.add_image("samples", grid.add(1).div(2), step)
+                history = eval_log.read()
+                plot_curves({evaluator.metric: ([r["step"] for r in history], [r[evaluator.metric] for r in history])},
+                            run / "curve.png", evaluator.metric, f"{cfg.source} -> {cfg.target} (test split)")
+                metric = last_eval[evaluator.metric]
+                if metric < state["best_metric"]:
+                    state = {"best_metric": metric, "best_step": step}
+                    save_checkpoint(ckpt_dir / "best.pt", solver, cfg, data_rng, state)
+                save_checkpoint(ckpt_dir / "last.pt", solver, cfg, data_rng, state)
+    finally:
+        writer.close()
+    elapsed = time.perf_counter() - t0
+    summary = {"run": str(run), "metric": evaluator.metric, "steps": solver.steps_done,
+               "best_step": state["best_step"], f"best_{evaluator.metric}": state["best_metric"],
+               "final": last_eval, "seconds": round(elapsed, 1),
+               "steps_per_second": round((solver.steps_done - start) / elapsed, 4) if elapsed > 0 else None}
+    (run / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary

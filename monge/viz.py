@@ -1,0 +1,56 @@
+"""Pictures a person looks at: image grids and metric-vs-step plots."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from .data import tensor_to_uint8  # noqa: E402
+
+
+def image_grid(rows: Sequence[torch.Tensor], pad: int = 2) -> torch.Tensor:
+    """Rows of equal-length image batches (N, 3, H, W) in [-1, 1] as one image (3, H', W') with white gaps."""
+    n, (_, h, w) = len(rows[0]), rows[0].shape[1:]
+    grid = torch.ones(3, len(rows) * (h + pad) + pad, n * (w + pad) + pad)
+    for r, row in enumerate(rows):
+        for c, img in enumerate(row):
+            top, left = pad + r * (h + pad), pad + c * (w + pad)
+            grid[:, top: top + h, left: left + w] = img.detach().float().cpu().clamp(-1, 1)
+    return grid
+
+
+def save_grid(rows: Sequence[torch.Tensor], path: str | Path, scale: int = 1) -> torch.Tensor:
+    """Write :func:`image_grid` as PNG (nearest-neighbour upscaled by ``scale``); returns the grid."""
+    grid = image_grid(rows)
+    img = Image.fromarray(tensor_to_uint8(grid))
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
+    img.save(path)
+    return grid
+
+
+def plot_curves(curves: dict[str, tuple[Sequence[float], Sequence[float]]], path: str | Path, ylabel: str,
+                title: str = "") -> None:
+    """One line per named (steps, values) curve; the minimum of each is marked."""
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    for name, (steps, values) in curves.items():
+        if not len(steps):
+            continue
+        line, = ax.plot(steps, values, marker="o", ms=3, label=name)
+        best = min(range(len(values)), key=lambda i: values[i])
+        ax.scatter([steps[best]], [values[best]], color=line.get_color(), s=60, zorder=3, facecolors="none")
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

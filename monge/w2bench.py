@@ -1,0 +1,187 @@
+"""The continuous Wasserstein-2 benchmark (Korotin et al., NeurIPS 2021): maps with a known truth.
+
+A convex potential psi's gradient is the W2-optimal map from P to grad psi # P. The benchmark
+ships two input-convex networks per dimension D (``mix3tomix10_{D}_v{1,2}.pt``); their sum,
+standardised, gives T*. P is a mixture of 3 Gaussians. Solvers are scored by L2-UVP (%).
+A closed-form Gaussian-to-Gaussian pair (``gaussian``) serves as a sanity check.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import scipy.linalg
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .costs import QuadraticCost
+from .data import DataError
+from .metrics import l2_uvp
+from .nets import MLP, ResidualMLP
+from .solvers import NOT
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "w2bench"
+PUBLISHED_MMR = {2: 0.1, 4: 0.3, 8: 0.7, 16: 1.9, 32: 2.8, 64: 4.5}  # the paper's MM:R L2-UVP (%)
+
+
+class BenchmarkICNN(nn.Module):
+    """The benchmark's dense input-convex network, rebuilt from its state dict (see the data README)."""
+
+    def __init__(self, state: dict[str, torch.Tensor]):
+        super().__init__()
+        self.A = [state[f"quadratic_layers.{k}.quadratic_decomposed"] for k in range(3)]  # (D, rank, h_k)
+        self.W = [state[f"quadratic_layers.{k}.weight"] for k in range(3)]
+        self.b = [state[f"quadratic_layers.{k}.bias"] for k in range(3)]
+        self.convex = [state[f"convex_layers.{j}.weight"] for j in range(2)]
+        self.final = state["final_layer.weight"]
+
+    def _quadratic(self, k: int, x: torch.Tensor) -> torch.Tensor:
+        quad = torch.einsum("nd,drh->nrh", x, self.A[k]).pow(2).sum(1)
+        return quad + F.linear(x, self.W[k], self.b[k])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = self._quadratic(0, x)
+        for j in range(2):
+            z = F.celu(F.linear(z, self.convex[j]) + self._quadratic(j + 1, x))
+        return F.linear(z, self.final).squeeze(1) + 0.5 * 0.01 * x.pow(2).sum(1)
+
+
+def _gradient(potential: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
+    out = []
+    for xb in x.split(chunk):
+        xb = xb.detach().requires_grad_(True)
+        out.append(torch.autograd.grad(potential(xb).sum(), xb)[0].detach())
+    return torch.cat(out)
+
+
+@dataclass
+class W2Pair:
+    """A source sampler and its ground-truth optimal map."""
+
+    dim: int
+    sample_p: Callable[[int], torch.Tensor]
+    true_map: Callable[[torch.Tensor], torch.Tensor]
+    name: str
+
+    def sample_q(self, n: int) -> torch.Tensor:
+        return self.true_map(self.sample_p(n))
+
+
+def gaussian_mixture_sampler(dim: int, seed: int = 0, generator: torch.Generator | None = None):
+    """P of the benchmark: 3 equally weighted Gaussians c_k + 0.4 M_k z, rescaled (see the data README)."""
+    rng = np.random.default_rng(seed)
+    centres = np.stack([rng.permutation(3) for _ in range(dim)], axis=1).astype(np.float64) - 1.0  # (3, D)
+    mats = rng.normal(size=(3, dim, dim))
+    mats /= np.linalg.norm(mats, axis=2, keepdims=True)
+    scale = np.sqrt((centres**2).sum(1).mean() + dim * 0.4**2) / np.sqrt(dim)
+    c = torch.tensor(centres / scale, dtype=torch.float32)
+    m = torch.tensor(0.4 * mats / scale, dtype=torch.float32)
+
+    def sample(n: int) -> torch.Tensor:
+        k = torch.randint(3, (n,), generator=generator)
+        z = torch.randn(n, dim, generator=generator)
+        return c[k] + torch.einsum("nij,nj->ni", m[k], z)
+
+    return sample
+
+
+def mix3tomix10(dim: int, data_dir: str | Path | None = None, seed: int = 0) -> W2Pair:
+    """The benchmark pair at dimension ``dim`` from its two potential files."""
+    folder = Path(data_dir) if data_dir else DEFAULT_DATA_DIR
+    nets = []
+    for v in (1, 2):
+        path = folder / f"mix3tomix10_{dim}_v{v}.pt"
+        if not path.is_file():
+            raise DataError(f"{path}: benchmark potential not found (dimensions 2-128 live in shared/data/w2bench)")
+        nets.append(BenchmarkICNN(torch.load(path, map_location="cpu", weights_only=True)))
+    sample_p = gaussian_mixture_sampler(dim, seed)
+    potential = lambda x: nets[0](x) + nets[1](x)  # noqa: E731
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        g = _gradient(potential, sample_p(2**14))
+    mean, std = g.mean(0), g.var(0).mean().sqrt()
+    return W2Pair(dim, sample_p, lambda x: (_gradient(potential, x) - mean) / std, f"mix3tomix10-{dim}")
+
+
+def gaussian_pair(dim: int, seed: int = 0) -> W2Pair:
+    """N(0, S1) -> N(m, S2) with its closed-form map x -> m + A x, A = S1^-1/2 (S1^1/2 S2 S1^1/2)^1/2 S1^-1/2."""
+    rng = np.random.default_rng(seed)
+    def spd():
+        a = rng.normal(size=(dim, dim))
+        return a @ a.T / dim + 0.1 * np.eye(dim)
+    s1, s2, mean = spd(), spd(), rng.normal(size=dim)
+    r1 = scipy.linalg.sqrtm(s1).real
+    r1_inv = np.linalg.inv(r1)
+    A = r1_inv @ scipy.linalg.sqrtm(r1 @ s2 @ r1).real @ r1_inv
+    L1 = torch.tensor(np.linalg.cholesky(s1), dtype=torch.float32)
+    A_t, m_t = torch.tensor(A, dtype=torch.float32), torch.tensor(mean, dtype=torch.float32)
+    return W2Pair(dim, lambda n: torch.randn(n, dim) @ L1.T, lambda x: x @ A_t.T + m_t, f"gaussian-{dim}")
+
+
+# ---------------------------------------------------------------- solvers ------------------------
+
+def linear_map(x_train: torch.Tensor, y_train: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The best linear map: the closed-form OT map between the Gaussian fits of the two samples (POT)."""
+    import ot
+
+    xs, ys = x_train.double().numpy(), y_train.double().numpy()
+    A, b = ot.gaussian.bures_wasserstein_mapping(xs.mean(0), ys.mean(0), np.cov(xs.T), np.cov(ys.T))
+    A_t, b_t = torch.tensor(np.real(A), dtype=torch.float32), torch.tensor(np.real(b), dtype=torch.float32)
+    return lambda x: x @ A_t + b_t
+
+
+def discrete_ot_map(x_train: torch.Tensor, y_train: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """POT's exact discrete OT between the samples, extended out of sample by its barycentric mapping."""
+    import ot
+
+    transport = ot.da.EMDTransport()
+    transport.fit(Xs=x_train.double().numpy(), Xt=y_train.double().numpy())
+    return lambda x: torch.tensor(transport.transform(Xs=x.double().numpy()), dtype=torch.float32)
+
+
+def not_solver(dim: int, hidden: int | None = None, lr: float = 1e-3, t_steps: int = 10) -> NOT:
+    """NOT with MLPs for vectors: a residual map T(x) = x + MLP(x) and an MLP potential."""
+    h = hidden or max(128, 4 * dim)
+    T = ResidualMLP(dim, dim, (h, h, h), activation=nn.SiLU)
+    f = MLP(dim, 1, (h, h, h), activation=nn.SiLU)
+    return NOT(T, f, QuadraticCost(), t_steps=t_steps, lr=lr, weight_decay=0.0)
+
+
+def run_w2(dim: int, pair: str = "mix3tomix10", steps: int = 5000, batch_size: int = 1024, n_eval: int = 4096,
+           n_discrete: int = 4096, seed: int = 0, data_dir: str | Path | None = None, progress: bool = True,
+           hidden: int | None = None, lr: float = 1e-3) -> dict:
+    """L2-UVP (%) of the identity, the best linear map, POT's discrete OT and monge's NOT on one pair."""
+    torch.manual_seed(seed)
+    problem = mix3tomix10(dim, data_dir, seed) if pair == "mix3tomix10" else gaussian_pair(dim, seed)
+    x_eval = problem.sample_p(n_eval)
+    truth = problem.true_map(x_eval)
+    var_q = float(problem.sample_q(2**14).var(0).sum())
+    results: dict[str, dict] = {}
+
+    def score(name: str, fit: Callable[[], Callable], **extra) -> None:
+        t0 = time.perf_counter()
+        mapping = fit()
+        results[name] = {"L2-UVP": l2_uvp(mapping(x_eval), truth, var_q),
+                         "seconds": round(time.perf_counter() - t0, 2), **extra}
+
+    x_fit, y_fit = problem.sample_p(2**14), problem.sample_q(2**14)  # independent samples: unpaired
+    score("identity", lambda: (lambda x: x))
+    score("linear", lambda: linear_map(x_fit, y_fit))
+    score("pot-emd", lambda: discrete_ot_map(x_fit[:n_discrete], y_fit[:n_discrete]), samples=n_discrete)
+
+    solver = not_solver(dim, hidden, lr)
+    sched_T = torch.optim.lr_scheduler.CosineAnnealingLR(solver.opt_T, steps)
+    sched_f = torch.optim.lr_scheduler.CosineAnnealingLR(solver.opt_f, steps)
+
+    def fit_not():
+        solver.fit(problem.sample_p, problem.sample_q, steps, batch_size, progress=progress,
+                   callback=lambda *_: (sched_T.step(), sched_f.step()))
+        return lambda x: solver.map(x, batch_size=4096)
+
+    score("monge-not", fit_not, steps=steps, batch_size=batch_size)
+    return {"pair": problem.name, "dim": dim, "published_MM:R": PUBLISHED_MMR.get(dim) if pair == "mix3tomix10" else None,
+            "results": results}

@@ -1,0 +1,141 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from monge.cli import main
+from monge.costs import Cost, QuadraticCost, WeakQuadraticCost
+from monge.metrics import l2_uvp
+from monge.nets import MLP, ResNetPotential, UNet, count_parameters
+from monge.solvers import NOT, DivergenceError
+from monge.train import TrainConfig, load_checkpoint, load_solver, train
+
+
+def test_network_sizes_match_the_official_code():
+    assert abs(count_parameters(UNet(3, 3, 48)) - 9.7e6) < 0.05e6
+    assert abs(count_parameters(ResNetPotential(64)) - 22.9e6) < 0.05e6
+    assert UNet(4, 3, 4)(torch.zeros(2, 4, 32, 32)).shape == (2, 3, 32, 32)
+    assert ResNetPotential(32, nf=4, nf_max=16)(torch.zeros(2, 3, 32, 32)).shape == (2,)
+
+
+def _gaussian_pair(n=4000):
+    A, b = torch.tensor([[2.0, 0.5], [0.5, 1.0]]), torch.tensor([3.0, -1.0])  # x -> xA + b is the OT map
+    return torch.randn(n, 2), torch.randn(n, 2) @ A + b, (lambda x: x @ A + b)
+
+
+def test_strong_solver_beats_identity_on_a_2d_gaussian_pair():
+    x, y, true_map = _gaussian_pair()
+    solver = NOT(MLP(2, 2, (64, 64)), MLP(2, 1, (64, 64)), QuadraticCost(), t_steps=10, lr=1e-3)
+    history = solver.fit(x, y, steps=300, batch_size=128, progress=False)
+    xt = torch.randn(2000, 2)
+    uvp, identity = l2_uvp(solver.map(xt), true_map(xt)), l2_uvp(xt, true_map(xt))
+    assert uvp < 10 and uvp < identity / 20
+    assert history[-1]["t_loss"] < history[0]["t_loss"]
+
+
+def test_weak_solver_gives_different_outputs_for_different_z():
+    x, y, _ = _gaussian_pair()
+    cost = WeakQuadraticCost(gamma=0.66)
+    solver = NOT(MLP(3, 2, (64, 64)), MLP(2, 1, (64, 64)), cost, t_steps=5, lr=1e-3, z_count=4)
+    solver.fit(x, y, steps=40, batch_size=64, progress=False)
+    draws = solver.sample(torch.randn(16, 2), 5)
+    assert draws.shape == (16, 5, 2)
+    assert draws.std(dim=1).mean() > 1e-4
+    assert cost.gamma == pytest.approx(0.66)
+
+
+def test_weak_cost_warms_gamma_up_linearly():
+    cost = WeakQuadraticCost(gamma=0.6, warmup=0.25)
+    cost.set_progress(0.0)
+    assert cost.gamma == 0
+    cost.set_progress(0.125)
+    assert cost.gamma == pytest.approx(0.3)
+    cost.set_progress(0.9)
+    assert cost.gamma == pytest.approx(0.6)
+    x = torch.zeros(3, 4)
+    ys = torch.stack([torch.ones(3, 4), -torch.ones(3, 4)], dim=1)  # mean 0, unbiased var 2
+    assert torch.allclose(cost(x, ys), torch.full((3,), (1 - 0.6 - 0.5) * 2))
+
+
+class _NaNCost(Cost):
+    def forward(self, x, y):
+        return torch.full((len(x),), float("nan"))
+
+
+def test_nan_loss_triggers_the_guard_and_leaves_weights_alone():
+    solver = NOT(MLP(2, 2, (8,)), MLP(2, 1, (8,)), _NaNCost(), t_steps=1)
+    before = [p.clone() for p in solver.T.parameters()]
+    with pytest.raises(DivergenceError, match="T-loss is nan"):
+        solver.fit(torch.randn(10, 2), torch.randn(10, 2), steps=1, batch_size=4, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, solver.T.parameters()))
+
+
+@pytest.fixture(scope="module")
+def tiny_domains(tmp_path_factory):
+    """Two 16 px image folders: dark blobs and the same blobs bright (pairs share names)."""
+    root = tmp_path_factory.mktemp("domains")
+    rng = np.random.default_rng(0)
+    for i in range(40):
+        img = rng.integers(0, 80, (16, 16, 3), dtype=np.uint8)
+        for side, arr in (("a", img), ("b", 255 - img)):
+            (root / side).mkdir(exist_ok=True)
+            Image.fromarray(arr).save(root / side / f"{i:03d}.png")
+    return str(root / "a"), str(root / "b")
+
+
+def _tiny_cfg(domains, out, steps, **kw):
+    return TrainConfig(source=domains[0], target=domains[1], out=str(out), size=16, unet_base=4, f_width=4,
+                       f_max_width=8, batch_size=8, t_steps=2, steps=steps, eval_every=2, eval_images=8,
+                       grid_images=4, test_fraction=0.2, **kw)
+
+
+def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tiny_domains, tmp_path):
+    train(_tiny_cfg(tiny_domains, tmp_path / "full", 4), progress=False)
+    train(_tiny_cfg(tiny_domains, tmp_path / "cut", 2), progress=False)
+    with pytest.raises(ValueError, match="--resume"):
+        train(_tiny_cfg(tiny_domains, tmp_path / "cut", 4), progress=False)
+    train(_tiny_cfg(tiny_domains, tmp_path / "cut", 4), resume=True, progress=False)
+    full = load_checkpoint(tmp_path / "full" / "checkpoints" / "last.pt")  # weights_only=True inside
+    cut = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")
+    assert full["solver"]["steps_done"] == cut["solver"]["steps_done"] == 4
+    for key in ("T", "f"):
+        for name, value in full["solver"][key].items():
+            assert torch.allclose(value.float(), cut["solver"][key][name].float(), atol=1e-6), name
+    rows = (tmp_path / "cut" / "eval.csv").read_text().strip().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["2", "4"]
+    for name in ("curve.png", "samples/latest.png", "split_source.json", "summary.json"):
+        assert (tmp_path / "cut" / name).exists()
+    assert list((tmp_path / "cut" / "tb").iterdir())
+
+
+def test_divergence_during_training_keeps_the_last_good_checkpoint(tiny_domains, tmp_path, monkeypatch):
+    cfg = _tiny_cfg(tiny_domains, tmp_path / "run", 2)
+    train(cfg, progress=False)
+    good = (tmp_path / "run" / "checkpoints" / "last.pt").read_bytes()
+    cfg.steps = 4
+    monkeypatch.setattr(NOT, "f_loss", lambda self, x, y: self.f(y).mean() * float("inf"))
+    with pytest.raises(DivergenceError, match="f-loss is .*last good checkpoint"):
+        train(cfg, resume=True, progress=False)
+    assert (tmp_path / "run" / "checkpoints" / "last.pt").read_bytes() == good
+
+
+def test_cli_train_and_translate(tiny_domains, tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", "--source", tiny_domains[0], "--target", tiny_domains[1], "--out", str(out), "--size", "16",
+            "--unet-base", "4", "--f-width", "4", "--f-max-width", "8", "--batch-size", "8", "--t-steps", "1",
+            "--steps", "2", "--eval-every", "1", "--eval-images", "8", "--cost", "weak", "--z-count", "2", "--no-residual",
+            "--json"]
+    assert main(args) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["steps"] == 2 and "FD-EffNetLite0" in summary["final"]
+    assert main(["translate", str(out), tiny_domains[0], "--out", str(tmp_path / "t"), "--samples", "3", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["written"] == 120
+    a, b = (np.asarray(Image.open(tmp_path / "t" / f"000_{k}.png"), dtype=float) for k in (0, 1))
+    assert np.abs(a - b).sum() > 0  # different noise, different output
+    solver, cfg = load_solver(out, "best")
+    assert solver.stochastic and cfg.z_count == 2
+    assert main(["translate", str(tmp_path / "nope"), tiny_domains[0], "--out", str(tmp_path / "t2")]) == 2
+    assert "no such checkpoint" in capsys.readouterr().err

@@ -94,50 +94,90 @@ def cosine_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return 1 - F.normalize(a, dim=1, eps=1e-8) @ F.normalize(b, dim=1, eps=1e-8).T
 
 
-def _min_both_ways(a: torch.Tensor, b: torch.Tensor, dist: Callable, chunk: int = 1024) -> tuple:
-    """Means of the row-wise and column-wise minima of dist(a, b), computed in chunks of ``a`` so that
-    1024 x 5000 matrices of large hypercolumns stay small in memory."""
-    row_min, col_min = [], None
-    for part in a.split(chunk):
-        d = dist(part, b)
-        row_min.append(d.min(1).values)
-        m = d.min(0).values
-        col_min = m if col_min is None else torch.minimum(col_min, m)
-    return torch.cat(row_min).mean(), col_min.mean()
+def _min_both_ways(a: torch.Tensor, b: torch.Tensor, matrix: Callable, paired: Callable,
+                   chunk: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
+    """Means of the row-wise and column-wise minima of the cost ``matrix(a, b)``.
+
+    The nearest neighbours are found without autograd, in chunks of ``a`` (so 1024 x 5000 matrices
+    of large hypercolumns stay small), and only the chosen pairs are re-scored with ``paired``:
+    the same value and (sub)gradient as differentiating through ``min``, at a fraction of the cost.
+    """
+    with torch.no_grad():
+        row_idx, col_val, col_idx = [], None, None
+        for start in range(0, len(a), chunk):
+            d = matrix(a[start: start + chunk], b)
+            row_idx.append(d.argmin(1))
+            val, idx = d.min(0)
+            if col_val is None:
+                col_val, col_idx = val, idx + start
+            else:
+                better = val < col_val
+                col_val, col_idx = torch.where(better, val, col_val), torch.where(better, idx + start, col_idx)
+        row_idx = torch.cat(row_idx)
+    return paired(a, b[row_idx]).mean(), paired(a[col_idx], b).mean()
 
 
-class RelaxedEMD(nn.Module):
-    """Relaxed EMD: max of the mean nearest-neighbour cost from output to style and back (cosine cost)."""
-
-    def forward(self, x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-        a, b = _min_both_ways(x, s, cosine_distance)
-        return torch.maximum(a, b)
+def _cos_matrix(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    return 1 - u @ v.T
 
 
-class MomentLoss(nn.Module):
-    """Mean absolute difference of the feature means plus that of the covariances."""
-
-    def forward(self, x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-        mx, ms = x.mean(0), s.mean(0)
-        cx, cs = torch.cov(x.T), torch.cov(s.T)
-        return (mx - ms).abs().mean() + (cx - cs).abs().mean()
+def _cos_paired(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    return 1 - (u * v).sum(1)
 
 
 _YUV = torch.tensor([[0.577350, 0.577350, 0.577350], [-0.577350, 0.788675, -0.211325],
                      [-0.577350, -0.211325, 0.788675]])
 
 
+class StyleTarget:
+    """Hypercolumn samples of the style side with what the losses reuse every step (unit vectors,
+    moments, colours), computed once per scale."""
+
+    def __init__(self, cols: torch.Tensor):
+        self.cols = cols
+        self.unit = F.normalize(cols, dim=1, eps=1e-8)
+        self.mean, self.cov = cols.mean(0), torch.cov(cols.T)
+        self.yuv = cols[:, :3] @ _YUV.to(cols).T
+        self.yuv_unit = F.normalize(self.yuv, dim=1, eps=1e-8)
+
+
+def _as_target(s: torch.Tensor | StyleTarget) -> StyleTarget:
+    return s if isinstance(s, StyleTarget) else StyleTarget(s)
+
+
+class RelaxedEMD(nn.Module):
+    """Relaxed EMD: max of the mean nearest-neighbour cost from output to style and back (cosine cost)."""
+
+    def forward(self, x: torch.Tensor, s: torch.Tensor | StyleTarget) -> torch.Tensor:
+        t = _as_target(s)
+        a, b = _min_both_ways(F.normalize(x, dim=1, eps=1e-8), t.unit, _cos_matrix, _cos_paired)
+        return torch.maximum(a, b)
+
+
+class MomentLoss(nn.Module):
+    """Mean absolute difference of the feature means plus that of the covariances."""
+
+    def forward(self, x: torch.Tensor, s: torch.Tensor | StyleTarget) -> torch.Tensor:
+        t = _as_target(s)
+        return (x.mean(0) - t.mean).abs().mean() + (torch.cov(x.T) - t.cov).abs().mean()
+
+
 class PaletteLoss(nn.Module):
-    """Relaxed EMD between colours with cost cosine + L2 in a decorrelated (YUV-like) colour space."""
+    """Relaxed EMD between colours (the first 3 hypercolumn channels) with cost cosine + L2 in a
+    decorrelated (YUV-like) colour space."""
 
-    def forward(self, x_rgb: torch.Tensor, s_rgb: torch.Tensor) -> torch.Tensor:
-        m = _YUV.to(x_rgb)
-        xy, sy = x_rgb @ m.T, s_rgb @ m.T
+    def forward(self, x: torch.Tensor, s: torch.Tensor | StyleTarget) -> torch.Tensor:
+        t = _as_target(s)
+        xy = x[:, :3] @ _YUV.to(x).T
+        ours, theirs = torch.cat([F.normalize(xy, dim=1, eps=1e-8), xy], 1), torch.cat([t.yuv_unit, t.yuv], 1)
 
-        def dist(a, b):
-            return cosine_distance(a, b) + torch.cdist(a, b)
+        def matrix(a, b):
+            return _cos_matrix(a[:, :3], b[:, :3]) + torch.cdist(a[:, 3:], b[:, 3:])
 
-        a, b = _min_both_ways(xy, sy, dist)
+        def paired(a, b):
+            return _cos_paired(a[:, :3], b[:, :3]) + (a[:, 3:] - b[:, 3:]).norm(dim=1)
+
+        a, b = _min_both_ways(ours, theirs, matrix, paired)
         return torch.maximum(a, b)
 
 
@@ -176,16 +216,34 @@ def collapse_pyramid(bands: list[torch.Tensor]) -> torch.Tensor:
 # ---------------------------------------------------------------- masks --------------------------
 
 
-def mask_regions(mask: torch.Tensor, tolerance: float = 0.25, name: str = "mask") -> tuple[torch.Tensor, torch.Tensor]:
-    """Region labels (H, W) of a colour mask (3, H, W) in [-1, 1], robust to JPEG noise: pixels are
-    assigned to the nearest of the dominant colours (those covering >= 0.5 % of the image).
-    Returns the labels and the dominant colours (K, 3)."""
+def _segment_distance(p: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> float:
+    t = ((p - a) @ (b - a) / ((b - a) @ (b - a)).clamp_min(1e-8)).clamp(0, 1)
+    return float((p - (a + t * (b - a))).norm())
+
+
+def mask_regions(mask: torch.Tensor, name: str = "mask") -> tuple[torch.Tensor, torch.Tensor]:
+    """Region labels (H, W) of a colour mask (3, H, W) in [-1, 1], robust to JPEG noise.
+
+    Colours are binned coarsely; the most frequent bins (>= 0.5 % of the pixels) become region
+    colours unless they lie near an accepted colour or on the blend between two (JPEG's edge
+    smearing). Every pixel then takes the nearest region colour. Returns labels and colours (K, 3).
+    """
     pixels = ((mask.permute(1, 2, 0).reshape(-1, 3) + 1) * 127.5).round()
-    quant = (pixels / 32).round() * 32  # coarse bins absorb compression noise
+    quant = (pixels / 32).round() * 32
     colours, counts = torch.unique(quant, dim=0, return_counts=True)
-    dominant = colours[counts >= 0.005 * len(pixels)]
-    if len(dominant) == 0:
+    accepted: list[torch.Tensor] = []
+    for i in counts.argsort(descending=True):
+        if counts[i] < 0.005 * len(pixels):
+            break
+        c = colours[i]
+        if any(float((c - a).norm()) < 120 for a in accepted):
+            continue
+        if any(_segment_distance(c, a, b) < 80 for j, a in enumerate(accepted) for b in accepted[j + 1:]):
+            continue
+        accepted.append(c)
+    if not accepted:
         raise ValueError(f"{name}: no colour covers 0.5 % of the mask")
+    dominant = torch.stack(accepted)
     labels = torch.cdist(pixels, dominant).argmin(1)
     return labels.view(mask.shape[1:]), dominant / 127.5 - 1
 
@@ -285,9 +343,9 @@ def stylize(content: torch.Tensor, style: torch.Tensor, alpha: float = 1.0, size
         with torch.no_grad():
             s_feats, c_feats = extractor(s_img[None]), extractor(c_img[None])
             per_region = max(1, n_style // n_regions)
-            style_cols = [sample_hypercolumns(s_img[None], s_feats,
-                                              _sample_xy(per_region, s_lab, k if s_lab is not None else None, gen, s_hw).to(device))
-                          for k in range(n_regions)]
+            style_cols = [StyleTarget(sample_hypercolumns(
+                s_img[None], s_feats, _sample_xy(per_region, s_lab, k if s_lab is not None else None, gen, s_hw).to(device)))
+                for k in range(n_regions)]
         if result is None:  # style mean colour + the content's finest detail band
             mean_colour = s_img.mean(dim=(1, 2), keepdim=True)
             start = mean_colour + laplacian_pyramid(c_img[None], 2)[0][0]
@@ -310,7 +368,7 @@ def stylize(content: torch.Tensor, style: torch.Tensor, alpha: float = 1.0, size
             out_cols = [sample_hypercolumns(img, feats, xy) for xy in xy_regions]
             l_remd = sum(remd(o, s) for o, s in zip(out_cols, style_cols)) / n_regions
             l_moment = sum(moment(o, s) for o, s in zip(out_cols, style_cols)) / n_regions
-            l_palette = sum(palette(o[:, :3], s[:, :3]) for o, s in zip(out_cols, style_cols)) / n_regions
+            l_palette = sum(palette(o, s) for o, s in zip(out_cols, style_cols)) / n_regions
             l_content = selfsim(torch.cat(out_cols), c_cols)
             loss = (content_weight * l_content + l_remd + l_moment + l_palette / max(content_weight, 1.0)) / (
                 content_weight + 2.0)

@@ -1,0 +1,118 @@
+import io
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from monge.data import load_image, pil_to_tensor
+from monge.features import WeightsNotFound
+from monge.style import (EffNetHypercolumns, MomentLoss, PaletteLoss, RelaxedEMD, SelfSimilarityLoss, _sample_xy,
+                         content_distance, make_extractor, mask_regions, match_regions, style_distance, stylize)
+
+
+@pytest.fixture(scope="module")
+def extractor(effnet):
+    return EffNetHypercolumns(effnet)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    from conftest import shared_path
+
+    content = load_image(shared_path("style", "content", "c1.png"), size=64)
+    style = load_image(shared_path("style", "style", "s4.jpg"), size=64)
+    return content, style
+
+
+@pytest.fixture(scope="module")
+def result(pair, extractor):
+    return stylize(*pair, alpha=1.0, size=64, scales=1, steps=60, backbone=extractor, progress=False)
+
+
+@pytest.mark.parametrize("loss", [RelaxedEMD(), MomentLoss(), PaletteLoss(), SelfSimilarityLoss()])
+def test_each_loss_is_zero_for_identical_inputs_and_positive_otherwise(loss):
+    x, y = torch.rand(200, 40), torch.rand(300, 40) * 2
+    assert float(loss(x, x)) == pytest.approx(0.0, abs=1e-5)
+    other = y if not isinstance(loss, SelfSimilarityLoss) else torch.rand(200, 40)
+    assert float(loss(x, other)) > 1e-3
+
+
+def test_style_terms_fall_during_optimisation(result):
+    first, last = result.history[:5], result.history[-5:]
+    for key in ("remd", "moment", "palette", "loss"):
+        assert np.mean([h[key] for h in last]) < np.mean([h[key] for h in first]), key
+
+
+def test_result_sits_between_content_and_style(result, pair, extractor):
+    content, style = pair
+    out = result.image
+    assert out.shape == content.shape and out.min() >= -1 and out.max() <= 1
+    assert style_distance(out, style, extractor) < style_distance(content, style, extractor)
+    assert content_distance(out, content, extractor) < content_distance(style, content, extractor)
+
+
+def _jpeg_roundtrip(mask: torch.Tensor) -> torch.Tensor:
+    arr = ((mask.permute(1, 2, 0) + 1) * 127.5).round().byte().numpy()
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, "JPEG", quality=70)
+    return pil_to_tensor(Image.open(buf).convert("RGB"))
+
+
+def _two_region_mask(h: int, w: int, vertical: bool) -> torch.Tensor:
+    mask = torch.empty(3, h, w)
+    mask[:] = torch.tensor([1.0, -1.0, -1.0]).view(3, 1, 1)  # red
+    if vertical:
+        mask[:, :, w // 2:] = torch.tensor([-1.0, 1.0, -1.0]).view(3, 1, 1)  # green right half
+    else:
+        mask[:, h // 2:] = torch.tensor([-1.0, 1.0, -1.0]).view(3, 1, 1)  # green bottom half
+    return mask
+
+
+def test_mask_regions_survive_jpeg_and_samples_stay_inside():
+    mask = _two_region_mask(48, 64, vertical=True)
+    labels, colours = mask_regions(_jpeg_roundtrip(mask))
+    assert len(colours) == 2
+    clean, _ = mask_regions(mask)
+    same = (labels == clean).float().mean() if labels[0, 0] == clean[0, 0] else (labels != clean).float().mean()
+    assert same > 0.97
+    xy = _sample_xy(500, clean, 1, torch.Generator().manual_seed(0), (48, 64))
+    cols = ((xy[:, 0] + 1) / 2 * 64 - 0.5).round().long()
+    rows = ((xy[:, 1] + 1) / 2 * 48 - 0.5).round().long()
+    assert (clean[rows, cols] == 1).all()
+
+
+def test_masks_send_each_region_to_its_own_style(pair, extractor):
+    content, _ = pair
+    style = torch.empty(3, 64, 64)
+    style[:, :32] = torch.tensor([0.9, 0.3, -0.8]).view(3, 1, 1)  # orange top
+    style[:, 32:] = torch.tensor([-0.8, -0.4, 0.9]).view(3, 1, 1)  # blue bottom
+    style += 0.15 * torch.randn_like(style)
+    content_mask, style_mask = _two_region_mask(64, 64, vertical=True), _two_region_mask(64, 64, vertical=False)
+    out = stylize(content, style.clamp(-1, 1), alpha=0.5, size=64, scales=1, steps=60, backbone=extractor,
+                  content_mask=content_mask, style_mask=style_mask, progress=False).image
+    left, right = out[:, :, :32].mean(dim=(1, 2)), out[:, :, 32:].mean(dim=(1, 2))
+    orange, blue = style[:, :32].mean(dim=(1, 2)), style[:, 32:].mean(dim=(1, 2))
+    assert (left - orange).norm() < (left - blue).norm()
+    assert (right - blue).norm() < (right - orange).norm()
+
+
+def test_bad_masks_and_images_are_refused_clearly(pair, extractor):
+    content, style = pair
+    with pytest.raises(ValueError, match="sizes must match"):
+        stylize(content, style, content_mask=torch.zeros(3, 10, 10), style_mask=torch.zeros(3, 64, 64),
+                backbone=extractor, progress=False)
+    blue_mask = torch.zeros(3, 64, 64)
+    blue_mask[2] = 1
+    with pytest.raises(ValueError, match="no matching region in the style mask"):
+        match_regions(blue_mask, _two_region_mask(64, 64, vertical=False))
+    with pytest.raises(ValueError, match="at least 16 px"):
+        stylize(content[:, :8, :8], style, backbone=extractor, progress=False)
+
+
+def test_vgg16_needs_its_local_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.delenv("MONGE_VGG16_WEIGHTS", raising=False)
+    with pytest.raises(WeightsNotFound, match="vgg16-397923af.pth"):
+        make_extractor("vgg16")

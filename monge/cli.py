@@ -92,9 +92,10 @@ def _train_config(args: argparse.Namespace):
     """The configuration: a resumed run's saved one (updated by --steps), else config file + flags."""
     from .train import TrainConfig
 
-    saved = Path(args.out) / "config.json"
-    if args.resume and saved.exists():
-        cfg = TrainConfig.from_file(saved)
+    out = Path(args.out)
+    if args.resume and ((out / "config.json").exists() or (out / "stack.json").exists()):
+        cfg = TrainConfig.from_file(out / "config.json") if (out / "config.json").exists() else \
+            TrainConfig.from_dict(json.loads((out / "stack.json").read_text())["config"])
         if args.steps is not None:
             cfg.steps = args.steps
         return cfg
@@ -124,7 +125,18 @@ def cmd_translate(args: argparse.Namespace) -> None:
     from .data import open_domain, save_png
     from .train import load_solver
 
-    solver, cfg = load_solver(args.run, args.checkpoint, args.device)
+    run = Path(args.run)
+    if (run / "stack.json").exists():
+        from .stack import load_stack
+
+        mapping, cfg, level = load_stack(run, args.level, args.device)
+        draw = lambda x, k: torch.stack([mapping(x) for _ in range(k)], dim=1)  # noqa: E731
+    else:
+        if args.level != "best":
+            raise CLIError(f"--level: {run} is a single run, not a stack")
+        solver, cfg = load_solver(run, args.checkpoint, args.device)
+        level = None
+        draw = lambda x, k: solver.sample(x, k) if k > 1 else solver.map(x)[:, None]  # noqa: E731
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     written = 0
@@ -133,16 +145,25 @@ def cmd_translate(args: argparse.Namespace) -> None:
         for start in range(0, len(source), args.batch_size):
             names = source.names[start: start + args.batch_size]
             x = torch.stack([source[i] for i in range(start, start + len(names))])
-            ys = solver.sample(x, args.samples) if args.samples > 1 else solver.map(x)[:, None]
-            for name, draws in zip(names, ys):
+            for name, draws in zip(names, draw(x, args.samples)):
                 stem = Path(name).with_suffix("")
                 for k, y in enumerate(draws):
                     path = out / (f"{stem}.png" if args.samples == 1 else f"{stem}_{k}.png")
                     path.parent.mkdir(parents=True, exist_ok=True)
                     save_png(y, path)
                     written += 1
-    result = {"written": written, "out": str(out), "checkpoint": args.checkpoint, "size": cfg.size}
+    result = {"written": written, "out": str(out), "checkpoint": args.checkpoint, "size": cfg.size, "level": level}
     _report(args, result, list(result.items()))
+
+
+def cmd_stack(args: argparse.Namespace) -> None:
+    from .stack import train_stack
+
+    cfg = _train_config(args)
+    result = train_stack(cfg, args.levels, args.warm_start, args.mapped, progress=not args.json)
+    table = [(f"level {r['level']} {r['metric']} min/mean/std", f"{r['min']:.2f} / {r['mean']:.2f} / {r['std']:.2f}")
+             for r in result["levels"]] + [("best level", result["best_level"]), ("stack", result["stack"])]
+    _report(args, result, table)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -267,12 +288,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(tr)
     tr.set_defaults(func=cmd_train)
 
+    sk = sub.add_parser("stack", help="train a stack of NOT maps, each from the previous level's output to TARGET")
+    sk.add_argument("--source")
+    sk.add_argument("--target")
+    sk.add_argument("--out", default="runs/stack")
+    sk.add_argument("--config", help="JSON file of configuration keys (flags override it)")
+    sk.add_argument("--levels", type=int, default=3)
+    sk.add_argument("--warm-start", action="store_true", help="start level k+1 from level k's best weights")
+    sk.add_argument("--mapped", choices=["disk", "fly"], default="disk",
+                    help="mapped sources: float32 shards on disk (default) or computed batch by batch")
+    sk.add_argument("--resume", action="store_true", help="continue an interrupted stack")
+    _add_train_options(sk)
+    _add_json(sk)
+    sk.set_defaults(func=cmd_stack)
+
     tl = sub.add_parser("translate", help="map images through a trained run")
     tl.add_argument("run", help="run folder")
     tl.add_argument("inputs", nargs="+", help="image files, folders, .h5, .zip or emoji:STYLE")
     tl.add_argument("--out", required=True)
     tl.add_argument("--samples", type=int, default=1, help="draws per input (weak cost)")
     tl.add_argument("--checkpoint", default="best", choices=["best", "last"])
+    tl.add_argument("--level", default="best", help="for a stack: apply levels 0..K (default: the best level)")
     tl.add_argument("--batch-size", type=int, default=64)
     tl.add_argument("--h5-key")
     tl.add_argument("--device")

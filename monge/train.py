@@ -255,8 +255,26 @@ class _CSVLog:
 
 # ---------------------------------------------------------------- the loop -----------------------
 
-def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
-    """Train (or resume) a NOT run; returns a summary with the best and final metrics."""
+def open_splits(cfg: TrainConfig, run: Path) -> tuple:
+    """(source train, source test, target train, target test), the file lists saved in ``run``."""
+    src_train, src_test = _load_split(open_domain(cfg.source, cfg.size, cfg.crop, cfg.h5_key), cfg,
+                                      run / "split_source.json")
+    tgt_train, tgt_test = _load_split(open_domain(cfg.target, cfg.size, cfg.crop, cfg.h5_key), cfg,
+                                      run / "split_target.json")
+    if len(src_test) == 0 or len(tgt_test) == 0:
+        raise DataError(f"{cfg.source if len(src_test) == 0 else cfg.target}: the test split is empty "
+                        "(raise --test-fraction or add testA/testB folders)")
+    return src_train, src_test, tgt_train, tgt_test
+
+
+def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, data: tuple | None = None,
+          init: dict | None = None) -> dict:
+    """Train (or resume) a NOT run; returns a summary with the best and final metrics.
+
+    ``data`` overrides the configured domains with prepared (source train, source test, target
+    train, target test) image sources (stacking trains on mapped sources); ``init`` holds T and f
+    state dicts to start a fresh run from (a warm start).
+    """
     run = Path(cfg.out)
     ckpt_dir = run / "checkpoints"
     if run.exists() and (ckpt_dir / "last.pt").exists() and not resume:
@@ -268,6 +286,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
     data_rng = torch.Generator().manual_seed(cfg.seed)
     solver = build_solver(cfg)
     state = {"best_metric": float("inf"), "best_step": -1}
+    if init is not None and not (resume and (ckpt_dir / "last.pt").exists()):
+        solver.T.load_state_dict(init["T"])
+        solver.f.load_state_dict(init["f"])
     if resume and (ckpt_dir / "last.pt").exists():
         ck = load_checkpoint(ckpt_dir / "last.pt")
         solver.load_state_dict(ck["solver"])
@@ -276,13 +297,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
         state = {"best_metric": float(ck["best_metric"]), "best_step": int(ck["best_step"])}
     (run / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
 
-    src_train, src_test = _load_split(open_domain(cfg.source, cfg.size, cfg.crop, cfg.h5_key), cfg,
-                                      run / "split_source.json")
-    tgt_train, tgt_test = _load_split(open_domain(cfg.target, cfg.size, cfg.crop, cfg.h5_key), cfg,
-                                      run / "split_target.json")
-    if len(src_test) == 0 or len(tgt_test) == 0:
-        raise DataError(f"{cfg.source if len(src_test) == 0 else cfg.target}: the test split is empty "
-                        "(raise --test-fraction or add testA/testB folders)")
+    src_train, src_test, tgt_train, tgt_test = data if data is not None else open_splits(cfg, run)
     sample_x = as_sampler(_maybe_in_memory(src_train, cfg, "source", progress), data_rng)
     sample_y = as_sampler(_maybe_in_memory(tgt_train, cfg, "target", progress), data_rng)
     evaluator = Evaluator(cfg, src_test, tgt_test, run)

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from monge.costs import Cost, QuadraticCost, WeakQuadraticCost
 from monge.metrics import l2_uvp
 from monge.nets import MLP, ResNetPotential, UNet, count_parameters
 from monge.solvers import NOT, DivergenceError
+from monge.stack import ShardSource
 from monge.train import TrainConfig, load_checkpoint, load_solver, train
 
 
@@ -139,3 +141,56 @@ def test_cli_train_and_translate(tiny_domains, tmp_path, capsys):
     assert solver.stochastic and cfg.z_count == 2
     assert main(["translate", str(tmp_path / "nope"), tiny_domains[0], "--out", str(tmp_path / "t2")]) == 2
     assert "no such checkpoint" in capsys.readouterr().err
+
+
+def test_two_level_stack_composes_resumes_and_reports(tiny_domains, tmp_path, capsys, monkeypatch):
+    from monge.stack import ComposedMap, load_stack, train_stack
+
+    out = tmp_path / "stack"
+    cfg = _tiny_cfg(tiny_domains, out, 2)
+    real_train = __import__("monge.stack", fromlist=["train"]).train
+    calls = []
+
+    def interrupted(level_cfg, **kw):  # the process dies right after level 0 finishes
+        calls.append(level_cfg.out)
+        if level_cfg.out.endswith("level_1"):
+            raise KeyboardInterrupt
+        return real_train(level_cfg, **kw)
+
+    monkeypatch.setattr("monge.stack.train", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_stack(cfg, levels=2, mapped="disk", progress=False)
+    monkeypatch.setattr("monge.stack.train", lambda level_cfg, **kw: (calls.append(level_cfg.out),
+                                                                     real_train(level_cfg, **kw))[1])
+    result = train_stack(cfg, levels=2, mapped="disk", progress=False)
+    assert [Path(c).name for c in calls] == ["level_0", "level_1", "level_1"]  # level 0 was not retrained
+    assert [r["level"] for r in result["levels"]] == [0, 1]
+    for name in ("stack_table.md", "stack_table.json", "stack_curves.png", "stack_grid.png"):
+        assert (out / name).exists()
+
+    # level 1 was trained on T0(X) in float, for train and test alike
+    t0 = load_solver(out / "level_0", "best")[0]
+    mapped_test = ShardSource(out / "level_1" / "mapped_source" / "test")
+    from monge.data import open_domain
+
+    x = open_domain(tiny_domains[0], 16).source.subset(mapped_test.names).tensor()
+    assert torch.allclose(mapped_test.tensor(), t0.map(x), atol=1e-5)
+
+    # composed translation equals applying the saved levels by hand
+    mapping, _, level = load_stack(out, 1)
+    t1 = load_solver(out / "level_1", "best")[0]
+    assert level == 1 and isinstance(mapping, ComposedMap)
+    assert torch.allclose(mapping(x), t1.map(t0.map(x)), atol=1e-5)
+    assert main(["translate", str(out), tiny_domains[0], "--level", "1", "--out", str(tmp_path / "t"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["level"] == 1
+
+
+def test_stack_on_the_fly_matches_materialised_on_disk(tiny_domains, tmp_path):
+    from monge.stack import train_stack
+
+    disk = train_stack(_tiny_cfg(tiny_domains, tmp_path / "disk", 2), levels=2, mapped="disk", progress=False)
+    fly = train_stack(_tiny_cfg(tiny_domains, tmp_path / "fly", 2), levels=2, mapped="fly", progress=False)
+    assert disk["levels"][1]["min"] == pytest.approx(fly["levels"][1]["min"], rel=1e-3)
+    a = load_checkpoint(tmp_path / "disk" / "level_1" / "checkpoints" / "last.pt")["solver"]["T"]
+    b = load_checkpoint(tmp_path / "fly" / "level_1" / "checkpoints" / "last.pt")["solver"]["T"]
+    assert all(torch.allclose(a[k].float(), b[k].float(), atol=1e-4) for k in a)

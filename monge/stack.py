@@ -1,0 +1,204 @@
+"""Stacking NOT maps: level 0 maps X to Y; level k+1 maps X_{k+1} = T_k(...T_0(X)) to the same Y.
+
+Both splits of the source are pushed through the frozen earlier levels (each at its best
+checkpoint) in float, either once to float32 shards on disk (``mapped="disk"``) or batch by batch
+on the fly (``mapped="fly"``); every level is evaluated on the mapped *test* split only. A stack
+folder holds ``stack.json``, one ordinary run folder per level (``level_0``, ``level_1``, ...),
+and, when done, ``stack_table.md`` / ``stack_table.json``, ``stack_curves.png`` and ``stack_grid.png``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data import DataError, ImageSource
+from .solvers import NOT
+from .train import TrainConfig, _CSVLog, load_checkpoint, load_solver, open_splits, train
+from .viz import plot_curves, save_grid
+
+
+class ComposedMap:
+    """x -> T_k(...T_0(x)) through frozen solvers (eval mode, one noise draw for weak maps)."""
+
+    def __init__(self, solvers: list[NOT]):
+        self.solvers = solvers
+
+    @torch.no_grad()
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        for solver in self.solvers:
+            x = solver.map(x)
+        return x
+
+
+class MappedSource(ImageSource):
+    """A source seen through a map, image by image (the on-the-fly mode)."""
+
+    def __init__(self, base: ImageSource, mapping: ComposedMap):
+        super().__init__(base.size, base.crop)
+        self.base, self.mapping, self.names = base, mapping, list(base.names)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.mapping(self.base[i][None])[0]
+
+
+class ShardSource(ImageSource):
+    """Float32 images materialised on disk in shards, with their file list (``index.json``)."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        try:
+            index = json.loads((self.folder / "index.json").read_text())
+        except (OSError, ValueError) as err:
+            raise DataError(f"{self.folder}: not a folder of mapped shards ({err})") from None
+        super().__init__(index["size"])
+        self.names, self.shard_size = index["names"], index["shard_size"]
+        self._cached: tuple[int, torch.Tensor] | None = None
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        shard = i // self.shard_size
+        if self._cached is None or self._cached[0] != shard:
+            path = self.folder / f"shard_{shard:05d}.pt"
+            self._cached = (shard, torch.load(path, map_location="cpu", weights_only=True))
+        return self._cached[1][i % self.shard_size]
+
+    @classmethod
+    def write(cls, source: ImageSource, mapping: ComposedMap, folder: str | Path, shard_size: int = 1024,
+              batch_size: int = 256) -> "ShardSource":
+        """Map every image of ``source`` and write the float results; the index is written last."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for shard, start in enumerate(range(0, len(source), shard_size)):
+            idx = range(start, min(start + shard_size, len(source)))
+            images = torch.stack([source[i] for i in idx])
+            mapped = torch.cat([mapping(b) for b in images.split(batch_size)])
+            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            os.close(fd)
+            torch.save(mapped.float().contiguous(), tmp)
+            os.replace(tmp, folder / f"shard_{shard:05d}.pt")
+        (folder / "index.json").write_text(json.dumps({"names": list(source.names), "shard_size": shard_size,
+                                                       "size": source.size}))
+        return cls(folder)
+
+
+def _level_dir(out: Path, k: int) -> Path:
+    return out / f"level_{k}"
+
+
+def _level_done(run: Path, steps: int) -> bool:
+    summary = run / "summary.json"
+    return summary.exists() and json.loads(summary.read_text())["steps"] >= steps
+
+
+def load_stack(out: str | Path, level: int | str = "best", device: str | None = None) -> tuple[ComposedMap, TrainConfig, int]:
+    """The composed map T_level o ... o T_0 of a stack folder (``best``: the level with the best metric)."""
+    out = Path(out)
+    meta = json.loads((out / "stack.json").read_text())
+    if level == "best":
+        if meta.get("best_level") is None:
+            raise DataError(f"{out}: the stack is not finished, so it has no best level yet; pass --level K")
+        level = meta["best_level"]
+    level = int(level)
+    if not 0 <= level < meta["levels"] or not (_level_dir(out, level) / "checkpoints").exists():
+        raise DataError(f"{out}: no trained level {level}")
+    solvers = [load_solver(_level_dir(out, k), "best", device)[0] for k in range(level + 1)]
+    _, cfg = load_solver(_level_dir(out, 0), "best", device)
+    return ComposedMap(solvers), cfg, level
+
+
+def level_table(out: Path, levels: int) -> list[dict]:
+    """Per level: min / mean / std of the held-out metric over its evaluations, and its best row."""
+    rows = []
+    for k in range(levels):
+        history = _CSVLog(_level_dir(out, k) / "eval.csv").read()
+        if not history:
+            continue
+        metric = next(key for key in history[0] if key.startswith(("FD", "FID")))
+        values = np.array([r[metric] for r in history])
+        best = history[int(values.argmin())]
+        rows.append({"level": k, "metric": metric, "min": float(values.min()), "mean": float(values.mean()),
+                     "std": float(values.std()), "best_step": int(best["step"]),
+                     **{key: v for key, v in best.items() if key not in ("step", metric)}})
+    return rows
+
+
+def train_stack(cfg: TrainConfig, levels: int = 3, warm_start: bool = False, mapped: str = "disk",
+                progress: bool = True) -> dict:
+    """Train (or resume) a stack of ``levels`` NOT maps into ``cfg.out``; returns the per-level table."""
+    if mapped not in ("disk", "fly"):
+        raise ValueError(f"--mapped {mapped}: expected disk or fly")
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    meta_path = out / "stack.json"
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        if (meta["levels"], meta["warm_start"], meta["mapped"]) != (levels, warm_start, mapped):
+            raise DataError(f"{meta_path}: this stack was started with levels={meta['levels']}, warm_start="
+                            f"{meta['warm_start']}, mapped={meta['mapped']}; resume it with the same options")
+    meta = {"levels": levels, "warm_start": warm_start, "mapped": mapped, "config": asdict(cfg), "best_level": None}
+    meta_path.write_text(json.dumps(meta, indent=2))
+
+    base_cfg = TrainConfig.from_dict({**asdict(cfg), "out": str(_level_dir(out, 0))})
+    _level_dir(out, 0).mkdir(parents=True, exist_ok=True)
+    src_train, src_test, tgt_train, tgt_test = open_splits(base_cfg, _level_dir(out, 0))
+    solvers: list[NOT] = []
+    for k in range(levels):
+        level_cfg = TrainConfig.from_dict({**asdict(cfg), "out": str(_level_dir(out, k))})
+        run = _level_dir(out, k)
+        if k == 0:
+            data = (src_train, src_test, tgt_train, tgt_test)
+        else:
+            mapping = ComposedMap(solvers)
+            if mapped == "disk":
+                shards = run / "mapped_source"
+                data = tuple(ShardSource(shards / part) if (shards / part / "index.json").exists()
+                             else ShardSource.write(source, mapping, shards / part)
+                             for part, source in (("train", src_train), ("test", src_test))) + (tgt_train, tgt_test)
+            else:
+                data = (MappedSource(src_train, mapping), MappedSource(src_test, mapping), tgt_train, tgt_test)
+        if not _level_done(run, cfg.steps):
+            resume = (run / "checkpoints" / "last.pt").exists()
+            init = None
+            if warm_start and k > 0 and not resume:
+                prev = load_checkpoint(_level_dir(out, k - 1) / "checkpoints" / "best.pt")["solver"]
+                init = {"T": prev["T"], "f": prev["f"]}
+            train(level_cfg, resume=resume, progress=progress, data=data, init=init)
+        solvers.append(load_solver(run, "best", cfg.device)[0])
+
+    table = level_table(out, levels)
+    meta["best_level"] = min(table, key=lambda r: r["min"])["level"]
+    meta_path.write_text(json.dumps(meta, indent=2))
+    write_stack_report(out, table, solvers, src_test, tgt_test, cfg)
+    return {"stack": str(out), "levels": table, "best_level": meta["best_level"], "warm_start": warm_start,
+            "mapped": mapped}
+
+
+def write_stack_report(out: Path, table: list[dict], solvers: list[NOT], src_test, tgt_test, cfg: TrainConfig) -> None:
+    metric = table[0]["metric"]
+    extra = [key for key in table[0] if key not in ("level", "metric", "min", "mean", "std", "best_step")]
+    lines = [f"| level | min {metric} | mean | std | best step | " + " | ".join(extra) + " |",
+             "|---|---|---|---|---|" + "---|" * len(extra)]
+    for r in table:
+        lines.append(f"| {r['level']} | {r['min']:.2f} | {r['mean']:.2f} | {r['std']:.2f} | {r['best_step']} | "
+                     + " | ".join(f"{r[key]:.4g}" for key in extra) + " |")
+    (out / "stack_table.md").write_text("\n".join(lines) + "\n")
+    (out / "stack_table.json").write_text(json.dumps(table, indent=2))
+    curves = {}
+    for k in range(len(table)):
+        history = _CSVLog(_level_dir(out, k) / "eval.csv").read()
+        curves[f"level {k}"] = ([r["step"] for r in history], [r[metric] for r in history])
+    plot_curves(curves, out / "stack_curves.png", metric, "held-out metric per stacking level")
+    n = min(cfg.grid_images, len(src_test))
+    x = torch.stack([src_test[i] for i in range(n)])
+    rows = [x]
+    for solver in solvers:
+        rows.append(solver.map(rows[-1]))
+    names = [src_test.names[i] for i in range(n)]
+    if set(names) <= set(tgt_test.names):
+        rows.append(tgt_test.subset(names).tensor())
+    save_grid(rows, out / "stack_grid.png", scale=2)

@@ -109,9 +109,12 @@ def _train_config(args: argparse.Namespace):
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    cmd_train_with(args, _train_config(args))
+
+
+def cmd_train_with(args: argparse.Namespace, cfg) -> None:
     from .train import train
 
-    cfg = _train_config(args)
     summary = train(cfg, resume=args.resume, progress=not args.json)
     table = [("run", summary["run"]), ("steps", summary["steps"]), ("best step", summary["best_step"]),
              (f"best {summary['metric']}", summary[f"best_{summary['metric']}"]),
@@ -156,6 +159,70 @@ def cmd_translate(args: argparse.Namespace) -> None:
     _report(args, result, list(result.items()))
 
 
+def cmd_ae(args: argparse.Namespace) -> None:
+    args.source = args.target = args.data
+    args.cost = {"l2": "strong"}.get(args.cost, args.cost)
+    cfg = _train_config(args)
+    if not args.resume:
+        cfg.map_net, cfg.latent = "autoencoder", args.latent
+        cfg.objective = "reconstruction" if args.baseline else "not"
+    cmd_train_with(args, cfg)
+
+
+def _autoencoder(run: str, device: str | None):
+    from .train import load_solver
+
+    solver, cfg = load_solver(run, "best", device)
+    if cfg.map_net != "autoencoder":
+        raise CLIError(f"{run}: not an auto-encoder run (map_net={cfg.map_net})")
+    return solver.T.eval(), cfg
+
+
+def cmd_encode(args: argparse.Namespace) -> None:
+    import numpy as np
+    import torch
+
+    from .data import open_domain
+
+    ae, cfg = _autoencoder(args.run, args.device)
+    names, codes = [], []
+    for spec in args.inputs:
+        source = open_domain(spec, cfg.size, cfg.crop).source
+        with torch.no_grad():
+            for start in range(0, len(source), 256):
+                idx = range(start, min(start + 256, len(source)))
+                codes.append(ae.encode(torch.stack([source[i] for i in idx])).numpy())
+        names += list(source.names)
+    np.savez(args.out, latents=np.concatenate(codes), names=np.array(names))
+    result = {"encoded": len(names), "latent": cfg.latent, "out": str(args.out)}
+    _report(args, result, list(result.items()))
+
+
+def cmd_decode(args: argparse.Namespace) -> None:
+    import numpy as np
+    import torch
+
+    from .data import save_png
+
+    ae, cfg = _autoencoder(args.run, args.device)
+    try:
+        with np.load(args.latents) as d:
+            latents, names = torch.from_numpy(d["latents"]).float(), [str(n) for n in d["names"]]
+    except (OSError, KeyError, ValueError) as err:
+        raise CLIError(f"{args.latents}: not a latents file from 'monge encode' ({err})") from None
+    if latents.ndim != 2 or latents.shape[1] != cfg.latent:
+        raise CLIError(f"{args.latents}: latents of shape {tuple(latents.shape)}, the run expects (N, {cfg.latent})")
+    out = Path(args.out)
+    with torch.no_grad():
+        images = torch.cat([ae.decode(z) for z in latents.split(256)])
+    for name, img in zip(names, images):
+        path = out / Path(name).with_suffix(".png")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_png(img, path)
+    result = {"decoded": len(names), "out": str(out)}
+    _report(args, result, list(result.items()))
+
+
 def cmd_stack(args: argparse.Namespace) -> None:
     from .stack import train_stack
 
@@ -180,10 +247,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
                             ("seconds", summary["seconds"])])
 
 
-def _add_train_options(p: argparse.ArgumentParser) -> None:
+def _add_train_options(p: argparse.ArgumentParser, costs: tuple[str, ...] = ("strong", "weak", "l1", "perceptual")) -> None:
     g = p.add_argument_group("model and optimisation (default: the preset's)")
     g.add_argument("--preset", choices=["cpu", "paper"], help="cpu: 32 px, thin nets (default); paper: official sizes")
-    g.add_argument("--cost", choices=["strong", "weak", "l1", "perceptual"])
+    g.add_argument("--cost", choices=costs)
     g.add_argument("--steps", type=int, help="outer iterations (each: T-steps map updates + 1 potential update)")
     g.add_argument("--size", type=int, help="image side (a multiple of 16)")
     g.add_argument("--unet-base", type=int)
@@ -301,6 +368,33 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_options(sk)
     _add_json(sk)
     sk.set_defaults(func=cmd_stack)
+
+    ae = sub.add_parser("ae", help="train a NOT auto-encoder (P to P through a bottleneck) or its plain baseline")
+    ae.add_argument("--data", help="the images (same forms as --source)")
+    ae.add_argument("--latent", type=int, default=64, help="bottleneck size")
+    ae.add_argument("--baseline", action="store_true", help="the plain auto-encoder: the cost alone, no potential")
+    ae.add_argument("--out", default="runs/ae")
+    ae.add_argument("--config", help="JSON file of configuration keys (flags override it)")
+    ae.add_argument("--resume", action="store_true")
+    _add_train_options(ae, costs=("l2", "l1", "perceptual"))
+    _add_json(ae)
+    ae.set_defaults(func=cmd_ae)
+
+    enc = sub.add_parser("encode", help="latent codes of images through an auto-encoder run")
+    enc.add_argument("run")
+    enc.add_argument("inputs", nargs="+")
+    enc.add_argument("--out", required=True, help="output .npz (latents, names)")
+    enc.add_argument("--device")
+    _add_json(enc)
+    enc.set_defaults(func=cmd_encode)
+
+    dec = sub.add_parser("decode", help="images from latent codes (reconstruct: 'monge translate RUN IMAGES')")
+    dec.add_argument("run")
+    dec.add_argument("latents", help=".npz written by monge encode")
+    dec.add_argument("--out", required=True, help="output folder")
+    dec.add_argument("--device")
+    _add_json(dec)
+    dec.set_defaults(func=cmd_decode)
 
     tl = sub.add_parser("translate", help="map images through a trained run")
     tl.add_argument("run", help="run folder")

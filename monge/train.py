@@ -58,6 +58,9 @@ class TrainConfig:
     t_steps: int | None = None
     lr: float | None = None
     residual: bool | None = None  # T(x) = x + UNet(x): starts at the identity
+    map_net: str = "unet"  # unet (translation) or autoencoder (a bottleneck map, P to P)
+    latent: int = 64  # the auto-encoder's bottleneck
+    objective: str = "not"  # not (max-min) or reconstruction (the plain auto-encoder baseline)
     gamma: float = 0.66
     z_count: int = 8
     z_std: float = 0.1
@@ -105,10 +108,25 @@ def build_solver(cfg: TrainConfig) -> NOT:
     """The NOT solver (UNet map, ResNet potential, cost, optimisers) of a configuration."""
     cost = make_cost(cfg.cost, **({"gamma": cfg.gamma} if cfg.cost == "weak" else {}))
     z_channels = 1 if cost.stochastic else 0
-    T = UNet(3 + z_channels, 3, cfg.unet_base, residual=cfg.residual)
+    if cfg.map_net == "unet":
+        T = UNet(3 + z_channels, 3, cfg.unet_base, residual=cfg.residual)
+    elif cfg.map_net == "autoencoder" and not cost.stochastic:
+        from .autoencoder import ConvAutoEncoder
+
+        T = ConvAutoEncoder(cfg.size, 3, cfg.latent, width=2 * cfg.unet_base)
+    else:
+        raise ValueError(f"map_net {cfg.map_net} with cost {cfg.cost}: expected unet, or autoencoder with a "
+                         "deterministic cost")
     f = ResNetPotential(cfg.size, 3, cfg.f_width, cfg.f_max_width)
-    return NOT(T, f, cost, t_steps=cfg.t_steps, lr=cfg.lr, z_count=cfg.z_count, z_channels=z_channels,
-               z_std=cfg.z_std, device=cfg.device)
+    solver_cls = NOT
+    if cfg.objective == "reconstruction":
+        from .autoencoder import ReconstructionSolver
+
+        solver_cls = ReconstructionSolver
+    elif cfg.objective != "not":
+        raise ValueError(f"objective {cfg.objective}: expected not or reconstruction")
+    return solver_cls(T, f, cost, t_steps=cfg.t_steps, lr=cfg.lr, z_count=cfg.z_count, z_channels=z_channels,
+                      z_std=cfg.z_std, device=cfg.device)
 
 
 # ---------------------------------------------------------------- checkpoints --------------------

@@ -106,9 +106,8 @@ def load_stack(out: str | Path, level: int | str = "best", device: str | None = 
     level = int(level)
     if not 0 <= level < meta["levels"] or not (_level_dir(out, level) / "checkpoints").exists():
         raise DataError(f"{out}: no trained level {level}")
-    solvers = [load_solver(_level_dir(out, k), "best", device)[0] for k in range(level + 1)]
-    _, cfg = load_solver(_level_dir(out, 0), "best", device)
-    return ComposedMap(solvers), cfg, level
+    loaded = [load_solver(_level_dir(out, k), "best", device) for k in range(level + 1)]
+    return ComposedMap([solver for solver, _ in loaded]), loaded[0][1], level
 
 
 def level_table(out: Path, levels: int) -> list[dict]:
@@ -143,12 +142,11 @@ def train_stack(cfg: TrainConfig, levels: int = 3, warm_start: bool = False, map
     meta = {"levels": levels, "warm_start": warm_start, "mapped": mapped, "config": asdict(cfg), "best_level": None}
     meta_path.write_text(json.dumps(meta, indent=2))
 
-    base_cfg = TrainConfig.from_dict({**asdict(cfg), "out": str(_level_dir(out, 0))})
+    level_cfgs = [TrainConfig.from_dict({**asdict(cfg), "out": str(_level_dir(out, k))}) for k in range(levels)]
     _level_dir(out, 0).mkdir(parents=True, exist_ok=True)
-    src_train, src_test, tgt_train, tgt_test = open_splits(base_cfg, _level_dir(out, 0))
+    src_train, src_test, tgt_train, tgt_test = open_splits(level_cfgs[0], _level_dir(out, 0))
     solvers: list[NOT] = []
-    for k in range(levels):
-        level_cfg = TrainConfig.from_dict({**asdict(cfg), "out": str(_level_dir(out, k))})
+    for k, level_cfg in enumerate(level_cfgs):
         run = _level_dir(out, k)
         if k == 0:
             data = (src_train, src_test, tgt_train, tgt_test)

@@ -91,7 +91,7 @@ def sample_hypercolumns(image: torch.Tensor, feats: list[torch.Tensor], xy: torc
 
 def cosine_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """1 - cos(a_i, b_j): (N, M)."""
-    return 1 - F.normalize(a, dim=1, eps=1e-8) @ F.normalize(b, dim=1, eps=1e-8).T
+    return _cos_matrix(F.normalize(a, dim=1, eps=1e-8), F.normalize(b, dim=1, eps=1e-8))
 
 
 def _min_both_ways(a: torch.Tensor, b: torch.Tensor, matrix: Callable, paired: Callable,
@@ -189,8 +189,12 @@ class SelfSimilarityLoss(nn.Module):
         d = cosine_distance(x, x)
         return d / d.sum(0, keepdim=True).clamp_min(1e-8)
 
+    def against(self, x: torch.Tensor, c_matrix: torch.Tensor) -> torch.Tensor:
+        """The loss against the content's precomputed :meth:`matrix` (fixed between resamplings)."""
+        return (self.matrix(x) - c_matrix).abs().mean() * len(x)
+
     def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        return (self.matrix(x) - self.matrix(c)).abs().mean() * len(x)
+        return self.against(x, self.matrix(c))
 
 
 # ---------------------------------------------------------------- image parameterisation ---------
@@ -362,14 +366,15 @@ def stylize(content: torch.Tensor, style: torch.Tensor, alpha: float = 1.0, size
                 xy_regions = [_sample_xy(share, c_lab, k if c_lab is not None else None, gen, hw).to(device)
                               for k in range(n_regions)]
                 with torch.no_grad():
-                    c_cols = torch.cat([sample_hypercolumns(c_img[None], c_feats, xy) for xy in xy_regions])
+                    c_matrix = selfsim.matrix(torch.cat([sample_hypercolumns(c_img[None], c_feats, xy)
+                                                         for xy in xy_regions]))
             img = collapse_pyramid(bands)
             feats = extractor(img)
             out_cols = [sample_hypercolumns(img, feats, xy) for xy in xy_regions]
             l_remd = sum(remd(o, s) for o, s in zip(out_cols, style_cols)) / n_regions
             l_moment = sum(moment(o, s) for o, s in zip(out_cols, style_cols)) / n_regions
             l_palette = sum(palette(o, s) for o, s in zip(out_cols, style_cols)) / n_regions
-            l_content = selfsim(torch.cat(out_cols), c_cols)
+            l_content = selfsim.against(torch.cat(out_cols), c_matrix)
             loss = (content_weight * l_content + l_remd + l_moment + l_palette / max(content_weight, 1.0)) / (
                 content_weight + 2.0)
             opt.zero_grad(set_to_none=True)

@@ -12,13 +12,15 @@ import math
 import torch
 import torch.nn as nn
 
+from .nets import norm_layer
 from .solvers import NOT
 
 
 class ConvAutoEncoder(nn.Module):
     """Strided-conv encoder to a ``latent``-d vector and an upsampling decoder; no skip connections."""
 
-    def __init__(self, size: int = 32, channels: int = 3, latent: int = 64, width: int = 32, max_width: int = 256):
+    def __init__(self, size: int = 32, channels: int = 3, latent: int = 64, width: int = 32, max_width: int = 256,
+                 norm: str = "batch"):
         super().__init__()
         n_down = int(math.log2(size // 4))
         if 4 * 2**n_down != size:
@@ -26,12 +28,12 @@ class ConvAutoEncoder(nn.Module):
         widths = [min(width * 2**i, max_width) for i in range(n_down + 1)]
         enc: list[nn.Module] = [nn.Conv2d(channels, widths[0], 3, padding=1), nn.LeakyReLU(0.2)]
         for a, b in zip(widths[:-1], widths[1:]):
-            enc += [nn.Conv2d(a, b, 4, stride=2, padding=1), nn.BatchNorm2d(b), nn.LeakyReLU(0.2)]
+            enc += [nn.Conv2d(a, b, 4, stride=2, padding=1), norm_layer(norm, b), nn.LeakyReLU(0.2)]
         self.encoder = nn.Sequential(*enc, nn.Flatten(), nn.Linear(widths[-1] * 16, latent))
         self.from_latent = nn.Linear(latent, widths[-1] * 16)
         dec: list[nn.Module] = []
         for a, b in zip(widths[::-1][:-1], widths[::-1][1:]):
-            dec += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(a, b, 3, padding=1), nn.BatchNorm2d(b),
+            dec += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(a, b, 3, padding=1), norm_layer(norm, b),
                     nn.ReLU()]
         self.decoder = nn.Sequential(*dec, nn.Conv2d(widths[0], channels, 3, padding=1))
         self.latent, self.top = latent, widths[-1]
@@ -54,6 +56,8 @@ class ReconstructionSolver(NOT):
         self.T.train()
         for _ in range(self.t_steps):
             x = sample_x(batch_size).to(self.device)
-            loss = self._update(self.cost(x, self.T(x)).mean(), self.opt_T, "reconstruction loss")
+            with self._autocast():
+                loss = self.cost(x, self._T_train(x)).float().mean()
+            loss = self._update(loss, self.opt_T, "reconstruction loss")
         self.steps_done += 1
         return {"t_loss": loss, "f_loss": 0.0}

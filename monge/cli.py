@@ -85,7 +85,8 @@ def cmd_data_emoji(args: argparse.Namespace) -> None:
 
 TRAIN_OPTIONS = ("size", "unet_base", "f_width", "f_max_width", "batch_size", "t_steps", "lr", "gamma", "z_count",
                  "z_std", "seed", "test_fraction", "eval_every", "eval_images", "backbone", "inception_weights",
-                 "device", "h5_key", "crop", "cost", "preset", "residual")
+                 "device", "h5_key", "crop", "cost", "preset", "residual", "norm", "devices", "num_nodes", "precision",
+                 "sync_batchnorm", "channels_last", "compile")
 
 
 def _train_config(args: argparse.Namespace):
@@ -116,6 +117,8 @@ def cmd_train_with(args: argparse.Namespace, cfg) -> None:
     from .train import train
 
     summary = train(cfg, resume=args.resume, progress=not args.json)
+    if summary["metric"] is None:  # a non-zero rank of a distributed run: rank 0 reports
+        return
     table = [("run", summary["run"]), ("steps", summary["steps"]), ("best step", summary["best_step"]),
              (f"best {summary['metric']}", summary[f"best_{summary['metric']}"]),
              *[(f"final {k}", v) for k, v in summary["final"].items()], ("seconds", summary["seconds"])]
@@ -228,6 +231,8 @@ def cmd_stack(args: argparse.Namespace) -> None:
 
     cfg = _train_config(args)
     result = train_stack(cfg, args.levels, args.warm_start, args.mapped, progress=not args.json)
+    if result["rank"] != 0:  # a non-zero rank of a distributed run: rank 0 reports
+        return
     table = [(f"level {r['level']} {r['metric']} min/mean/std", f"{r['min']:.2f} / {r['mean']:.2f} / {r['std']:.2f}")
              for r in result["levels"]] + [("best level", result["best_level"]), ("stack", result["stack"])]
     _report(args, result, table)
@@ -275,6 +280,14 @@ def _add_train_options(p: argparse.ArgumentParser, costs: tuple[str, ...] = ("st
     e.add_argument("--h5-key")
     e.add_argument("--crop", action=argparse.BooleanOptionalAction, help="centre-crop non-square images")
     e.add_argument("--device", help="cpu, cuda, cuda:1, mps")
+    d = p.add_argument_group("scale (Lightning Fabric)")
+    d.add_argument("--devices", type=int, help="data-parallel processes on this node (DDP; --batch-size is global)")
+    d.add_argument("--num-nodes", type=int, help="nodes (launch the same command on each, as with torchrun)")
+    d.add_argument("--precision", choices=["32", "bf16-mixed", "16-mixed"], help="16-mixed needs CUDA")
+    d.add_argument("--norm", choices=["batch", "group"], help="the map's normalisation (group: split-independent)")
+    d.add_argument("--sync-batchnorm", action=argparse.BooleanOptionalAction, help="BatchNorm over the global batch (CUDA)")
+    d.add_argument("--channels-last", action=argparse.BooleanOptionalAction, help="NHWC convolutions")
+    d.add_argument("--compile", action=argparse.BooleanOptionalAction, help="torch.compile the nets")
 
 
 def cmd_bench_w2(args: argparse.Namespace) -> None:

@@ -12,21 +12,34 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-class DoubleConv(nn.Sequential):
-    """(3x3 conv -> BatchNorm -> ReLU) twice."""
+NORMS = ("batch", "group")
 
-    def __init__(self, cin: int, cout: int, mid: int | None = None):
+
+def norm_layer(kind: str, channels: int) -> nn.Module:
+    """BatchNorm (the official choice) or GroupNorm (per image: the output does not depend on how a
+    batch is split across devices, so data-parallel runs match single-device ones without SyncBatchNorm)."""
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "group":
+        return nn.GroupNorm(math.gcd(8, channels), channels)
+    raise ValueError(f"norm {kind}: expected one of {', '.join(NORMS)}")
+
+
+class DoubleConv(nn.Sequential):
+    """(3x3 conv -> normalisation -> ReLU) twice."""
+
+    def __init__(self, cin: int, cout: int, mid: int | None = None, norm: str = "batch"):
         mid = mid or cout
         super().__init__(
-            nn.Conv2d(cin, mid, 3, padding=1), nn.BatchNorm2d(mid), nn.ReLU(inplace=True),
-            nn.Conv2d(mid, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+            nn.Conv2d(cin, mid, 3, padding=1), norm_layer(norm, mid), nn.ReLU(inplace=True),
+            nn.Conv2d(mid, cout, 3, padding=1), norm_layer(norm, cout), nn.ReLU(inplace=True),
         )
 
 
 class _Up(nn.Module):
-    def __init__(self, cin: int, cout: int):
+    def __init__(self, cin: int, cout: int, norm: str):
         super().__init__()
-        self.conv = DoubleConv(cin, cout, cin // 2)
+        self.conv = DoubleConv(cin, cout, cin // 2, norm)
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
         x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=True)
@@ -39,16 +52,19 @@ class UNet(nn.Module):
     ``in_channels`` includes any noise channels (the weak cost's z enters as one extra channel).
     Spatial sizes must be divisible by 16. ``residual=True`` (not in the official code) outputs
     x + UNet(x) with a zero-initialised last layer, so training starts from the identity map.
+    ``norm`` is ``batch`` (official) or ``group`` (see :func:`norm_layer`).
     """
 
-    def __init__(self, in_channels: int = 3, out_channels: int = 3, base: int = 48, residual: bool = False):
+    def __init__(self, in_channels: int = 3, out_channels: int = 3, base: int = 48, residual: bool = False,
+                 norm: str = "batch"):
         super().__init__()
         self.residual = residual
         b = base
-        self.inc = DoubleConv(in_channels, b)
-        self.downs = nn.ModuleList([DoubleConv(b, 2 * b), DoubleConv(2 * b, 4 * b), DoubleConv(4 * b, 8 * b),
-                                    DoubleConv(8 * b, 8 * b)])
-        self.ups = nn.ModuleList([_Up(16 * b, 4 * b), _Up(8 * b, 2 * b), _Up(4 * b, b), _Up(2 * b, b)])
+        self.inc = DoubleConv(in_channels, b, norm=norm)
+        self.downs = nn.ModuleList([DoubleConv(b, 2 * b, norm=norm), DoubleConv(2 * b, 4 * b, norm=norm),
+                                    DoubleConv(4 * b, 8 * b, norm=norm), DoubleConv(8 * b, 8 * b, norm=norm)])
+        self.ups = nn.ModuleList([_Up(16 * b, 4 * b, norm), _Up(8 * b, 2 * b, norm), _Up(4 * b, b, norm),
+                                  _Up(2 * b, b, norm)])
         self.outc = nn.Conv2d(b, out_channels, 1)
         if residual:
             nn.init.zeros_(self.outc.weight)

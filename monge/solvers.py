@@ -11,6 +11,7 @@ T(x, z_1..Z) per x. Nets, cost and solver are independent pieces: any ``nn.Modul
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Callable
 
 import torch
@@ -26,12 +27,19 @@ class DivergenceError(RuntimeError):
     """A loss became NaN or infinite; the weights were not updated with it."""
 
 
-def as_sampler(data, generator: torch.Generator | None = None) -> Sampler:
-    """A batch sampler ``n -> (n, ...)`` from a tensor, a Dataset, or a callable (returned as is)."""
+def as_sampler(data, generator: torch.Generator | None = None, rank: int = 0, world: int = 1) -> Sampler:
+    """A batch sampler ``n -> (n, ...)`` from a tensor, a Dataset, or a callable (returned as is).
+
+    With ``world`` > 1 it draws the global batch's indices (the same on every rank, given the same
+    generator state) and returns this rank's slice ``[rank::world]``: only that slice is decoded.
+    """
+    def indices(n: int) -> torch.Tensor:
+        return torch.randint(len(data), (n,), generator=generator)[rank::world]
+
     if isinstance(data, torch.Tensor):
-        return lambda n: data[torch.randint(len(data), (n,), generator=generator)]
+        return lambda n: data[indices(n)]
     if isinstance(data, torch.utils.data.Dataset):
-        return lambda n: torch.stack([data[int(i)] for i in torch.randint(len(data), (n,), generator=generator)])
+        return lambda n: torch.stack([data[int(i)] for i in indices(n)])
     if callable(data):
         return data
     raise TypeError(f"cannot sample from {type(data).__name__}: pass a tensor, a Dataset or a callable n -> batch")
@@ -48,17 +56,27 @@ class NOT:
     >>> solver = NOT(T=MLP(2, 2), f=MLP(2, 1), cost=QuadraticCost(), t_steps=10)
     >>> solver.fit(source_tensor, target_tensor, steps=1000, batch_size=64)
     >>> y = solver.map(x)
+
+    ``fabric`` (a launched Lightning Fabric, see :mod:`monge.engine`) places the nets, wraps them for
+    data parallelism and mixed precision; ``T`` and ``f`` stay the plain modules. Under DDP the
+    training forwards go through the wrapped nets, while the frozen net of each phase and all
+    evaluation use the plain ones, so no collective runs outside the synchronised updates.
     """
 
     def __init__(self, T: nn.Module, f: nn.Module, cost: Cost | None = None, t_steps: int = 10, lr: float = 1e-4,
                  weight_decay: float = 1e-10, z_count: int = 8, z_channels: int = 1, z_std: float = 0.1,
-                 device: str | torch.device | None = None):
-        self.device = torch.device(device or "cpu")
+                 device: str | torch.device | None = None, fabric=None):
+        self.fabric = fabric
+        self.device = fabric.device if fabric is not None else torch.device(device or "cpu")
         self.T, self.f = T.to(self.device), f.to(self.device)
         self.cost = (cost or QuadraticCost()).to(self.device)
         self.t_steps, self.z_count, self.z_channels, self.z_std = t_steps, z_count, z_channels, z_std
         self.opt_T = torch.optim.Adam(self.T.parameters(), lr=lr, weight_decay=weight_decay)
         self.opt_f = torch.optim.Adam(self.f.parameters(), lr=lr, weight_decay=weight_decay)
+        self._T_train, self._f_train = self.T, self.f
+        if fabric is not None:
+            self._T_train, self.opt_T = fabric.setup(self.T, self.opt_T)
+            self._f_train, self.opt_f = fabric.setup(self.f, self.opt_f)
         self.steps_done = 0
 
     @property
@@ -66,13 +84,14 @@ class NOT:
         return self.cost.stochastic
 
     # ------------------------------------------------------------------ mapping
-    def _apply(self, x: torch.Tensor, draws: int) -> torch.Tensor:
+    def _apply(self, x: torch.Tensor, draws: int, net: nn.Module | None = None) -> torch.Tensor:
         """T on x with ``draws`` noise draws per input: (N, draws, ...) for a stochastic map, else T(x)."""
+        net = net or self.T
         if not self.stochastic:
-            return self.T(x)
+            return net(x)
         xr = x.repeat_interleave(draws, dim=0)
         z = torch.randn((len(xr), self.z_channels, *x.shape[2:]), device=x.device) * self.z_std
-        return self.T(torch.cat([xr, z], dim=1)).view(len(x), draws, *x.shape[1:])
+        return net(torch.cat([xr, z], dim=1)).view(len(x), draws, *x.shape[1:])
 
     @torch.no_grad()
     def map(self, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
@@ -95,24 +114,36 @@ class NOT:
             self.T.train(was_training)
 
     # ------------------------------------------------------------------ training
+    def _autocast(self):
+        return self.fabric.autocast() if self.fabric is not None else contextlib.nullcontext()
+
     def t_loss(self, x: torch.Tensor) -> torch.Tensor:
-        out = self._apply(x, self.z_count)
-        flat = out.flatten(0, 1) if self.stochastic else out
-        return self.cost(x, out).mean() - self.f(flat).mean()
+        with self._autocast():
+            out = self._apply(x, self.z_count, self._T_train)
+            flat = out.flatten(0, 1) if self.stochastic else out
+            return self.cost(x, out).float().mean() - self.f(flat).float().mean()
 
     def f_loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            tx = self._apply(x, 1)
-            tx = tx.flatten(0, 1) if self.stochastic else tx
-        return self.f(tx).mean() - self.f(y).mean()
+        with self._autocast():
+            with torch.no_grad():
+                tx = self._apply(x, 1)
+                tx = tx.flatten(0, 1) if self.stochastic else tx
+            scores = self._f_train(torch.cat([tx.to(y.dtype), y])).float()  # one forward: one DDP reduction
+        return scores[: len(tx)].mean() - scores[len(tx):].mean()
 
     def _update(self, loss: torch.Tensor, opt: torch.optim.Optimizer, what: str) -> float:
         value = loss.item()
-        if not torch.isfinite(loss):
+        bad = torch.tensor(float(not torch.isfinite(loss)), device=self.device)
+        if self.fabric is not None and self.fabric.world_size > 1:  # every rank must stop together
+            bad = self.fabric.all_reduce(bad, reduce_op="sum")
+        if bad.item():
             raise DivergenceError(f"{what} is {value} at step {self.steps_done + 1}: training diverged "
                                   "(try a lower learning rate); the weights were not updated with it")
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        if self.fabric is not None:
+            self.fabric.backward(loss)
+        else:
+            loss.backward()
         opt.step()
         return value
 

@@ -128,11 +128,16 @@ def level_table(out: Path, levels: int) -> list[dict]:
 
 def train_stack(cfg: TrainConfig, levels: int = 3, warm_start: bool = False, mapped: str = "disk",
                 progress: bool = True) -> dict:
-    """Train (or resume) a stack of ``levels`` NOT maps into ``cfg.out``; returns the per-level table."""
+    """Train (or resume) a stack of ``levels`` NOT maps into ``cfg.out``; returns the per-level table.
+
+    With several devices every rank trains each level; rank 0 alone writes (shards, reports)."""
+    from .engine import make_fabric
+
     if mapped not in ("disk", "fly"):
         raise ValueError(f"--mapped {mapped}: expected disk or fly")
+    fabric = make_fabric(cfg.device, cfg.devices, cfg.num_nodes, cfg.precision)
+    rank0 = fabric.is_global_zero
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
     meta_path = out / "stack.json"
     if meta_path.exists():
         meta = json.loads(meta_path.read_text())
@@ -140,11 +145,13 @@ def train_stack(cfg: TrainConfig, levels: int = 3, warm_start: bool = False, map
             raise DataError(f"{meta_path}: this stack was started with levels={meta['levels']}, warm_start="
                             f"{meta['warm_start']}, mapped={meta['mapped']}; resume it with the same options")
     meta = {"levels": levels, "warm_start": warm_start, "mapped": mapped, "config": asdict(cfg), "best_level": None}
-    meta_path.write_text(json.dumps(meta, indent=2))
+    if rank0:
+        _level_dir(out, 0).mkdir(parents=True, exist_ok=True)
+        meta_path.write_text(json.dumps(meta, indent=2))
+    fabric.barrier()
 
     level_cfgs = [TrainConfig.from_dict({**asdict(cfg), "out": str(_level_dir(out, k))}) for k in range(levels)]
-    _level_dir(out, 0).mkdir(parents=True, exist_ok=True)
-    src_train, src_test, tgt_train, tgt_test = open_splits(level_cfgs[0], _level_dir(out, 0))
+    src_train, src_test, tgt_train, tgt_test = open_splits(level_cfgs[0], _level_dir(out, 0), save=rank0)
     solvers: list[NOT] = []
     for k, level_cfg in enumerate(level_cfgs):
         run = _level_dir(out, k)
@@ -154,9 +161,11 @@ def train_stack(cfg: TrainConfig, levels: int = 3, warm_start: bool = False, map
             mapping = ComposedMap(solvers)
             if mapped == "disk":
                 shards = run / "mapped_source"
-                data = tuple(ShardSource(shards / part) if (shards / part / "index.json").exists()
-                             else ShardSource.write(source, mapping, shards / part)
-                             for part, source in (("train", src_train), ("test", src_test))) + (tgt_train, tgt_test)
+                for part, source in (("train", src_train), ("test", src_test)):
+                    if rank0 and not (shards / part / "index.json").exists():
+                        ShardSource.write(source, mapping, shards / part)
+                fabric.barrier()
+                data = (ShardSource(shards / "train"), ShardSource(shards / "test"), tgt_train, tgt_test)
             else:
                 data = (MappedSource(src_train, mapping), MappedSource(src_test, mapping), tgt_train, tgt_test)
         if not _level_done(run, cfg.steps):
@@ -165,15 +174,17 @@ def train_stack(cfg: TrainConfig, levels: int = 3, warm_start: bool = False, map
             if warm_start and k > 0 and not resume:
                 prev = load_checkpoint(_level_dir(out, k - 1) / "checkpoints" / "best.pt")["solver"]
                 init = {"T": prev["T"], "f": prev["f"]}
-            train(level_cfg, resume=resume, progress=progress, data=data, init=init)
-        solvers.append(load_solver(run, "best", cfg.device)[0])
+            train(level_cfg, resume=resume, progress=progress, data=data, init=init, fabric=fabric)
+        solvers.append(load_solver(run, "best", str(fabric.device))[0])
 
     table = level_table(out, levels)
     meta["best_level"] = min(table, key=lambda r: r["min"])["level"]
-    meta_path.write_text(json.dumps(meta, indent=2))
-    write_stack_report(out, table, solvers, src_test, tgt_test, cfg)
+    if rank0:
+        meta_path.write_text(json.dumps(meta, indent=2))
+        write_stack_report(out, table, solvers, src_test, tgt_test, cfg)
+    fabric.barrier()
     return {"stack": str(out), "levels": table, "best_level": meta["best_level"], "warm_start": warm_start,
-            "mapped": mapped}
+            "mapped": mapped, "rank": fabric.global_rank}
 
 
 def write_stack_report(out: Path, table: list[dict], solvers: list[NOT], src_test, tgt_test, cfg: TrainConfig) -> None:

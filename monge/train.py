@@ -76,6 +76,13 @@ class TrainConfig:
     h5_key: str | None = None
     crop: bool = False
     cache_mb: int = 2048  # hold a split in memory when it is smaller than this
+    norm: str = "batch"  # the map's normalisation: batch (official) or group (independent of the batch split)
+    devices: int = 1  # data-parallel processes per node (Lightning Fabric DDP); batch_size is the global batch
+    num_nodes: int = 1
+    precision: str = "32"  # 32, bf16-mixed or 16-mixed (CUDA)
+    sync_batchnorm: bool = False  # BatchNorm statistics over the global batch (CUDA DDP)
+    channels_last: bool = False  # NHWC memory layout for the convolutions (faster with tensor cores)
+    compile: bool = False  # torch.compile the map and the potential
 
     def __post_init__(self):
         if self.preset not in PRESETS:
@@ -87,6 +94,9 @@ class TrainConfig:
             raise ValueError(f"--size {self.size}: must be a multiple of 16 (the UNet halves it 4 times)")
         if self.steps < 1 or self.eval_every < 1:
             raise ValueError("--steps and --eval-every must be positive")
+        world = self.devices * self.num_nodes
+        if world < 1 or self.batch_size % world:
+            raise ValueError(f"--batch-size {self.batch_size}: must be divisible by devices x nodes ({world})")
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
@@ -104,20 +114,28 @@ class TrainConfig:
             raise ValueError(f"{path}: cannot read the configuration ({err})") from None
 
 
-def build_solver(cfg: TrainConfig) -> NOT:
-    """The NOT solver (UNet map, ResNet potential, cost, optimisers) of a configuration."""
+def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
+    """The NOT solver (UNet map, ResNet potential, cost, optimisers) of a configuration; ``fabric``
+    (see :mod:`monge.engine`) places it for data parallelism and mixed precision."""
     cost = make_cost(cfg.cost, **({"gamma": cfg.gamma} if cfg.cost == "weak" else {}))
     z_channels = 1 if cost.stochastic else 0
     if cfg.map_net == "unet":
-        T = UNet(3 + z_channels, 3, cfg.unet_base, residual=cfg.residual)
+        T = UNet(3 + z_channels, 3, cfg.unet_base, residual=cfg.residual, norm=cfg.norm)
     elif cfg.map_net == "autoencoder" and not cost.stochastic:
         from .autoencoder import ConvAutoEncoder
 
-        T = ConvAutoEncoder(cfg.size, 3, cfg.latent, width=2 * cfg.unet_base)
+        T = ConvAutoEncoder(cfg.size, 3, cfg.latent, width=2 * cfg.unet_base, norm=cfg.norm)
     else:
         raise ValueError(f"map_net {cfg.map_net} with cost {cfg.cost}: expected unet, or autoencoder with a "
                          "deterministic cost")
     f = ResNetPotential(cfg.size, 3, cfg.f_width, cfg.f_max_width)
+    if cfg.sync_batchnorm:
+        T = torch.nn.SyncBatchNorm.convert_sync_batchnorm(T)
+    if cfg.channels_last:
+        T, f = T.to(memory_format=torch.channels_last), f.to(memory_format=torch.channels_last)
+    if cfg.compile:
+        T.compile()
+        f.compile()
     solver_cls = NOT
     if cfg.objective == "reconstruction":
         from .autoencoder import ReconstructionSolver
@@ -126,7 +144,7 @@ def build_solver(cfg: TrainConfig) -> NOT:
     elif cfg.objective != "not":
         raise ValueError(f"objective {cfg.objective}: expected not or reconstruction")
     return solver_cls(T, f, cost, t_steps=cfg.t_steps, lr=cfg.lr, z_count=cfg.z_count, z_channels=z_channels,
-                      z_std=cfg.z_std, device=cfg.device)
+                      z_std=cfg.z_std, device=None if fabric is not None else cfg.device, fabric=fabric)
 
 
 # ---------------------------------------------------------------- checkpoints --------------------
@@ -166,7 +184,8 @@ def load_solver(run: str | Path, which: str = "best", device: str | None = None)
     if which == "best" and not path.exists():
         path = run / "checkpoints" / "last.pt"
     state = load_checkpoint(path)
-    cfg = TrainConfig.from_dict({**state["config"], **({"device": device} if device else {})})
+    single = {"devices": 1, "num_nodes": 1, "sync_batchnorm": False, "compile": False}  # inference: one device
+    cfg = TrainConfig.from_dict({**state["config"], **single, **({"device": device} if device else {})})
     solver = build_solver(cfg)
     solver.load_state_dict(state["solver"])
     solver.T.eval()
@@ -175,12 +194,12 @@ def load_solver(run: str | Path, which: str = "best", device: str | None = None)
 
 # ---------------------------------------------------------------- data and evaluation ------------
 
-def _load_split(domain, cfg: TrainConfig, path: Path):
+def _load_split(domain, cfg: TrainConfig, path: Path, save: bool = True):
     train, test, split = split_domain(domain, cfg.test_fraction, cfg.seed)
     if path.exists():  # resume: the saved lists win
         saved = Split.load(path)
         train, test, split = domain.source.subset(saved.train), (domain.test or domain.source).subset(saved.test), saved
-    else:
+    elif save:
         split.save(path)
     return train, test
 
@@ -273,12 +292,13 @@ class _CSVLog:
 
 # ---------------------------------------------------------------- the loop -----------------------
 
-def open_splits(cfg: TrainConfig, run: Path) -> tuple:
-    """(source train, source test, target train, target test), the file lists saved in ``run``."""
+def open_splits(cfg: TrainConfig, run: Path, save: bool = True) -> tuple:
+    """(source train, source test, target train, target test), the file lists saved in ``run``
+    (``save=False`` on the non-zero ranks of a distributed run: the seeded split is the same)."""
     src_train, src_test = _load_split(open_domain(cfg.source, cfg.size, cfg.crop, cfg.h5_key), cfg,
-                                      run / "split_source.json")
+                                      run / "split_source.json", save)
     tgt_train, tgt_test = _load_split(open_domain(cfg.target, cfg.size, cfg.crop, cfg.h5_key), cfg,
-                                      run / "split_target.json")
+                                      run / "split_target.json", save)
     if len(src_test) == 0 or len(tgt_test) == 0:
         raise DataError(f"{cfg.source if len(src_test) == 0 else cfg.target}: the test split is empty "
                         "(raise --test-fraction or add testA/testB folders)")
@@ -286,23 +306,31 @@ def open_splits(cfg: TrainConfig, run: Path) -> tuple:
 
 
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, data: tuple | None = None,
-          init: dict | None = None) -> dict:
+          init: dict | None = None, fabric=None) -> dict:
     """Train (or resume) a NOT run; returns a summary with the best and final metrics.
 
     ``data`` overrides the configured domains with prepared (source train, source test, target
     train, target test) image sources (stacking trains on mapped sources); ``init`` holds T and f
-    state dicts to start a fresh run from (a warm start).
+    state dicts to start a fresh run from (a warm start). With ``cfg.devices`` > 1 the other ranks
+    are launched by Lightning Fabric (see :mod:`monge.engine`; pass ``fabric`` to reuse a launched
+    one); only rank 0 evaluates and writes.
     """
+    from .engine import make_fabric
+
     run = Path(cfg.out)
     ckpt_dir = run / "checkpoints"
+    fabric = fabric or make_fabric(cfg.device, cfg.devices, cfg.num_nodes, cfg.precision)
+    rank0 = fabric.is_global_zero
     if run.exists() and (ckpt_dir / "last.pt").exists() and not resume:
         raise DataError(f"{run}: already holds a run; pass --resume to continue it or choose another --out")
-    run.mkdir(parents=True, exist_ok=True)
-    (run / "samples").mkdir(exist_ok=True)
+    if rank0:
+        (run / "samples").mkdir(parents=True, exist_ok=True)
+    if fabric.device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
 
     torch.manual_seed(cfg.seed)
-    data_rng = torch.Generator().manual_seed(cfg.seed)
-    solver = build_solver(cfg)
+    data_rng = torch.Generator().manual_seed(cfg.seed)  # the same on every rank: the global batch
+    solver = build_solver(cfg, fabric)
     state = {"best_metric": float("inf"), "best_step": -1}
     if init is not None and not (resume and (ckpt_dir / "last.pt").exists()):
         solver.T.load_state_dict(init["T"])
@@ -313,23 +341,24 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, data: t
         torch.set_rng_state(ck["torch_rng"])
         data_rng.set_state(ck["data_rng"])
         state = {"best_metric": float(ck["best_metric"]), "best_step": int(ck["best_step"])}
-    (run / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
-
-    src_train, src_test, tgt_train, tgt_test = data if data is not None else open_splits(cfg, run)
-    sample_x = as_sampler(_maybe_in_memory(src_train, cfg, "source", progress), data_rng)
-    sample_y = as_sampler(_maybe_in_memory(tgt_train, cfg, "target", progress), data_rng)
-    evaluator = Evaluator(cfg, src_test, tgt_test, run)
-    losses_log, eval_log = _CSVLog(run / "losses.csv"), _CSVLog(run / "eval.csv")
-    losses_log.truncate_after(solver.steps_done)
-    eval_log.truncate_after(solver.steps_done)
-
-    from torch.utils.tensorboard import SummaryWriter
-
-    writer = SummaryWriter(str(run / "tb"), purge_step=solver.steps_done or None)
+    fabric.barrier()  # every rank has read the checkpoint before rank 0 may overwrite it
+    src_train, src_test, tgt_train, tgt_test = data if data is not None else open_splits(cfg, run, save=rank0)
+    rank, world = fabric.global_rank, fabric.world_size
+    sample_x = as_sampler(_maybe_in_memory(src_train, cfg, "source", progress and rank0), data_rng, rank, world)
+    sample_y = as_sampler(_maybe_in_memory(tgt_train, cfg, "target", progress and rank0), data_rng, rank, world)
     start, t0 = solver.steps_done, time.perf_counter()
-    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress, desc="NOT",
-               dynamic_ncols=True)
     last_eval: dict[str, float] = {}
+    if rank0:
+        (run / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
+        evaluator = Evaluator(cfg, src_test, tgt_test, run)
+        losses_log, eval_log = _CSVLog(run / "losses.csv"), _CSVLog(run / "eval.csv")
+        losses_log.truncate_after(solver.steps_done)
+        eval_log.truncate_after(solver.steps_done)
+        from torch.utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(str(run / "tb"), purge_step=solver.steps_done or None)
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not (progress and rank0), desc="NOT",
+               dynamic_ncols=True)
     try:
         for _ in bar:
             solver.cost.set_progress(solver.steps_done / cfg.steps)
@@ -338,6 +367,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, data: t
             except DivergenceError as err:
                 raise DivergenceError(f"{err}; last good checkpoint: {ckpt_dir / 'last.pt'}") from None
             step = solver.steps_done
+            if not rank0:
+                continue
             bar.set_postfix(T=f"{losses['t_loss']:.4f}", f=f"{losses['f_loss']:.4f}",
                             **({evaluator.metric: f"{last_eval[evaluator.metric]:.1f}"} if last_eval else {}))
             if step % cfg.log_every == 0 or step == cfg.steps:
@@ -345,27 +376,38 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, data: t
                 for k, v in losses.items():
                     writer.add_scalar(f"loss/{k}", v, step)
             if step % cfg.eval_every == 0 or step == cfg.steps:
-                last_eval, rows = evaluator(solver, cfg.seed)
-                eval_log.write({"step": step, **last_eval})
-                for k, v in last_eval.items():
-                    writer.add_scalar(f"eval/{k}", v, step)
-                grid = save_grid(rows, run / "samples" / f"step_{step:06d}.png", scale=2)
-                save_grid(rows, run / "samples" / "latest.png", scale=2)
-                writer.add_image("samples", grid.add(1).div(2), step)
-                history = eval_log.read()
-                plot_curves({evaluator.metric: ([r["step"] for r in history], [r[evaluator.metric] for r in history])},
-                            run / "curve.png", evaluator.metric, f"{cfg.source} -> {cfg.target} (test split)")
-                metric = last_eval[evaluator.metric]
-                if metric < state["best_metric"]:
-                    state = {"best_metric": metric, "best_step": step}
-                    save_checkpoint(ckpt_dir / "best.pt", solver, cfg, data_rng, state)
-                save_checkpoint(ckpt_dir / "last.pt", solver, cfg, data_rng, state)
+                last_eval, state = _evaluate(solver, evaluator, cfg, step, state, writer, eval_log, data_rng)
     finally:
-        writer.close()
+        if rank0:
+            writer.close()
+    fabric.barrier()
     elapsed = time.perf_counter() - t0
-    summary = {"run": str(run), "metric": evaluator.metric, "steps": solver.steps_done,
-               "best_step": state["best_step"], f"best_{evaluator.metric}": state["best_metric"],
-               "final": last_eval, "seconds": round(elapsed, 1),
-               "steps_per_second": round((solver.steps_done - start) / elapsed, 4) if elapsed > 0 else None}
-    (run / "summary.json").write_text(json.dumps(summary, indent=2))
+    summary = {"run": str(run), "metric": evaluator.metric if rank0 else None, "steps": solver.steps_done,
+               "best_step": state["best_step"], "final": last_eval, "seconds": round(elapsed, 1),
+               "steps_per_second": round((solver.steps_done - start) / elapsed, 4) if elapsed > 0 else None,
+               "world_size": world}
+    if rank0:
+        summary[f"best_{evaluator.metric}"] = state["best_metric"]
+        (run / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def _evaluate(solver: NOT, evaluator: Evaluator, cfg: TrainConfig, step: int, state: dict, writer, eval_log: _CSVLog,
+              data_rng: torch.Generator) -> tuple[dict[str, float], dict]:
+    """Score the map, log and plot, write the grid and the ``last`` (and maybe ``best``) checkpoints."""
+    run = Path(cfg.out)
+    result, rows = evaluator(solver, cfg.seed)
+    eval_log.write({"step": step, **result})
+    for k, v in result.items():
+        writer.add_scalar(f"eval/{k}", v, step)
+    grid = save_grid(rows, run / "samples" / f"step_{step:06d}.png", scale=2)
+    save_grid(rows, run / "samples" / "latest.png", scale=2)
+    writer.add_image("samples", grid.add(1).div(2), step)
+    history = eval_log.read()
+    plot_curves({evaluator.metric: ([r["step"] for r in history], [r[evaluator.metric] for r in history])},
+                run / "curve.png", evaluator.metric, f"{cfg.source} -> {cfg.target} (test split)")
+    if result[evaluator.metric] < state["best_metric"]:
+        state = {"best_metric": result[evaluator.metric], "best_step": step}
+        save_checkpoint(run / "checkpoints" / "best.pt", solver, cfg, data_rng, state)
+    save_checkpoint(run / "checkpoints" / "last.pt", solver, cfg, data_rng, state)
+    return result, state

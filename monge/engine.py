@@ -1,0 +1,47 @@
+"""Devices, mixed precision and data parallelism, through Lightning Fabric.
+
+Why Fabric (and not Accelerate or a home-made DDP loop): NOT is a hand-written max-min loop with
+two models and two optimisers, k map updates per potential update and each net frozen in turn.
+Fabric wraps models and optimisers (DDP, precision plugins, launchers for several processes or
+nodes) and leaves that loop to us; it is a small pure-Python package with no trainer to fight.
+
+Conventions used across monge:
+
+- ``batch_size`` is the *global* batch. Every rank draws the same global indices from the same
+  seeded generator and keeps its slice ``[rank::world]``, so a run on N devices sees exactly the
+  data of a single-device run, and the data RNG state resumes identically on every rank.
+- Evaluation, grids, logs and checkpoints happen on rank 0 only.
+"""
+from __future__ import annotations
+
+import torch
+
+PRECISIONS = {"32": "32-true", "32-true": "32-true", "bf16-mixed": "bf16-mixed", "16-mixed": "16-mixed"}
+
+
+def make_fabric(device: str = "cpu", devices: int = 1, num_nodes: int = 1, precision: str = "32",
+                strategy: str = "auto"):
+    """A launched :class:`lightning_fabric.Fabric` for ``device`` (cpu, cuda, cuda:1, mps).
+
+    ``devices`` > 1 or ``num_nodes`` > 1 selects DDP (gloo on CPU, NCCL on CUDA); the other ranks
+    are started by re-running the current command, as with ``torchrun``.
+    """
+    from lightning_fabric import Fabric
+
+    if precision not in PRECISIONS:
+        raise ValueError(f"--precision {precision}: expected one of 32, bf16-mixed, 16-mixed")
+    accelerator, _, index = device.partition(":")
+    if accelerator not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"--device {device}: expected cpu, cuda, cuda:N or mps")
+    if accelerator == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {device}: CUDA is not available on this machine")
+    if index and devices > 1:
+        raise ValueError(f"--device {device} names one GPU; use --device cuda with --devices {devices}")
+    if precision == "16-mixed" and accelerator != "cuda":
+        raise ValueError(f"--precision 16-mixed needs a CUDA device (got --device {device}); use bf16-mixed")
+    if strategy == "auto" and (devices > 1 or num_nodes > 1):
+        strategy = "ddp"
+    fabric = Fabric(accelerator=accelerator, devices=[int(index)] if index else devices, num_nodes=num_nodes,
+                    precision=PRECISIONS[precision], strategy=strategy)
+    fabric.launch()
+    return fabric

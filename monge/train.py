@@ -35,10 +35,10 @@ from .viz import plot_curves, save_grid
 PRESETS: dict[str, dict] = {
     # the official NOT configuration, for a GPU
     "paper": dict(size=64, unet_base=48, f_width=64, f_max_width=512, batch_size=64, t_steps=10, lr=1e-4,
-                  residual=False),
+                  residual=False, channels_last=False),
     # about 30x cheaper per step: 32 px, thin UNet and critic, a higher learning rate
     "cpu": dict(size=32, unet_base=16, f_width=16, f_max_width=128, batch_size=32, t_steps=10, lr=3e-4,
-                residual=True),
+                residual=True, channels_last=True),  # NHWC: 1.4-1.7x faster convolutions on this CPU
 }
 
 
@@ -75,13 +75,13 @@ class TrainConfig:
     device: str = "cpu"
     h5_key: str | None = None
     crop: bool = False
-    cache_mb: int = 2048  # hold a split in memory when it is smaller than this
+    cache_mb: int = 256  # hold a training split in memory (float32) when smaller than this; else stream it
     norm: str = "batch"  # the map's normalisation: batch (official) or group (independent of the batch split)
     devices: int = 1  # data-parallel processes per node (Lightning Fabric DDP); batch_size is the global batch
     num_nodes: int = 1
     precision: str = "32"  # 32, bf16-mixed or 16-mixed (CUDA)
     sync_batchnorm: bool = False  # BatchNorm statistics over the global batch (CUDA DDP)
-    channels_last: bool = False  # NHWC memory layout for the convolutions (faster with tensor cores)
+    channels_last: bool | None = None  # NHWC memory layout for the convolutions
     compile: bool = False  # torch.compile the map and the potential
 
     def __post_init__(self):

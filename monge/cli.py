@@ -320,7 +320,7 @@ def cmd_style(args: argparse.Namespace) -> None:
     try:
         result = stylize(content, style, alpha=args.alpha, size=args.size, steps=args.steps, lr=args.lr,
                          scales=args.scales, backbone=args.backbone, seed=args.seed, device=args.device,
-                         progress=not args.json, **masks)
+                         precision=args.precision, progress=not args.json, **masks)
     except ValueError as err:
         raise CLIError(f"{args.content_mask or args.content}: {err}") from None
     seconds = time.perf_counter() - t0
@@ -453,6 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="vgg16 needs vgg16-397923af.pth in the hub cache or $MONGE_VGG16_WEIGHTS")
     st.add_argument("--seed", type=int, default=0)
     st.add_argument("--device", default="cpu")
+    st.add_argument("--precision", default="auto", choices=["auto", "32", "bf16-mixed"],
+                    help="auto: bfloat16 autocast where the device has fast bf16 (AMX CPUs, CUDA)")
     st.add_argument("--save-scales", action="store_true", help="also write each scale's result")
     _add_json(st)
     st.set_defaults(func=cmd_style)

@@ -107,7 +107,7 @@ def _nearest_both_ways(a: torch.Tensor, b: torch.Tensor, matrix: Callable,
         for start in range(0, len(a), chunk):
             d = matrix(a[start: start + chunk], b).float()
             val, idx = d.min(0)
-            row_idx.append(d.argmin(1))
+            row_idx.append(d.min(1).indices)
             if col_val is None:
                 col_val, col_idx = val, idx + start
             else:

@@ -4,11 +4,12 @@
 
 Writes uint8 HDF5 files of N random 32 px images per domain, then in a fresh process per N opens
 both domains, splits them, builds the training samplers exactly as ``monge train`` does and runs
-``--steps`` NOT steps (cpu preset, no evaluation), and reports the process's peak resident memory.
-A split larger than ``--cache-mb`` is streamed batch by batch from the file, so the peak should not
-grow with N beyond the file lists.
+``--steps`` NOT steps (cpu preset, no evaluation), and reports the peak resident memory of the
+process and of its largest DataLoader worker. A split larger than ``--cache-mb`` is streamed batch
+by batch from the file, so the peak should not grow with N beyond the file lists.
 """
 import argparse
+import gc
 import json
 import resource
 import subprocess
@@ -33,20 +34,22 @@ def make_h5(path: Path, n: int, size: int = 32, seed: int = 0) -> None:
 def measure(source: str, target: str, steps: int) -> dict:
     import torch
 
-    from monge.solvers import as_sampler
-    from monge.train import TrainConfig, _maybe_in_memory, build_solver, open_splits
+    from monge.train import TrainConfig, build_solver, make_sampler, open_splits
 
     torch.manual_seed(0)
     cfg = TrainConfig(source=source, target=target, out=tempfile.mkdtemp(), steps=steps, test_fraction=0.01)
     t0 = time.perf_counter()
     src_train, _, tgt_train, _ = open_splits(cfg, Path(cfg.out))
     rng = torch.Generator().manual_seed(0)
-    sample_x = as_sampler(_maybe_in_memory(src_train, cfg, "source", False), rng)
-    sample_y = as_sampler(_maybe_in_memory(tgt_train, cfg, "target", False), rng)
+    sample_x, sample_y = make_sampler(src_train, cfg, 0, rng), make_sampler(tgt_train, cfg, 1, rng)
     solver = build_solver(cfg)
     for _ in range(steps):
         solver.step(sample_x, sample_y, cfg.batch_size)
+    for sampler in (sample_x, sample_y):  # stop the workers, so that their peak is counted
+        getattr(sampler, "close", lambda: None)()
+    gc.collect()
     return {"images": len(src_train), "peak_rss_MiB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "worker_peak_rss_MiB": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
             "streamed": len(src_train) * 3 * cfg.size**2 * 4 > cfg.cache_mb * 2**20, "seconds": round(time.perf_counter() - t0, 1)}
 
 
@@ -72,9 +75,10 @@ def main() -> None:
                               capture_output=True, text=True, check=True)
         rows.append({"N": n, **json.loads(done.stdout.strip().splitlines()[-1])})
         print(json.dumps(rows[-1]), flush=True)
-    print("\n| images per domain | train images | streamed | peak RSS (MiB) |\n|---|---|---|---|")
+    print("\n| images per domain | train images | streamed | peak RSS (MiB) | largest worker's peak RSS (MiB) |\n"
+          "|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['N']} | {r['images']} | {r['streamed']} | {r['peak_rss_MiB']} |")
+        print(f"| {r['N']} | {r['images']} | {r['streamed']} | {r['peak_rss_MiB']} | {r['worker_peak_rss_MiB']} |")
     print(f"\npeak RSS difference, largest - smallest: {rows[-1]['peak_rss_MiB'] - rows[0]['peak_rss_MiB']} MiB")
 
 

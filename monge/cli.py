@@ -86,7 +86,7 @@ def cmd_data_emoji(args: argparse.Namespace) -> None:
 TRAIN_OPTIONS = ("size", "unet_base", "f_width", "f_max_width", "batch_size", "t_steps", "lr", "gamma", "z_count",
                  "z_std", "seed", "test_fraction", "eval_every", "eval_images", "backbone", "inception_weights",
                  "device", "h5_key", "crop", "cost", "preset", "residual", "norm", "devices", "num_nodes", "precision",
-                 "sync_batchnorm", "channels_last", "compile", "cache_mb")
+                 "sync_batchnorm", "channels_last", "compile", "cache_mb", "workers")
 
 
 def _train_config(args: argparse.Namespace):
@@ -281,6 +281,7 @@ def _add_train_options(p: argparse.ArgumentParser, costs: tuple[str, ...] = ("st
     e.add_argument("--crop", action=argparse.BooleanOptionalAction, help="centre-crop non-square images")
     e.add_argument("--device", help="cpu, cuda, cuda:1, mps")
     e.add_argument("--cache-mb", type=int, help="hold a training split in memory below this size (256), else stream it")
+    e.add_argument("--workers", type=int, help="DataLoader workers decoding a streamed split (2)")
     d = p.add_argument_group("scale (Lightning Fabric)")
     d.add_argument("--devices", type=int, help="data-parallel processes on this node (DDP; --batch-size is global)")
     d.add_argument("--num-nodes", type=int, help="nodes (launch the same command on each, as with torchrun)")

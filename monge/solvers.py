@@ -45,6 +45,42 @@ def as_sampler(data, generator: torch.Generator | None = None, rank: int = 0, wo
     raise TypeError(f"cannot sample from {type(data).__name__}: pass a tensor, a Dataset or a callable n -> batch")
 
 
+class StreamSampler:
+    """Batches of a large Dataset decoded ahead of use by DataLoader workers.
+
+    Batch k's global indices come from a generator seeded with (``seed``, k), so what the workers
+    prefetch never disturbs the stream, and a resumed run continues exactly at ``start`` (the
+    count of batches consumed, :attr:`drawn`, saved in the checkpoint). Ranks slice the global
+    batch as :func:`as_sampler` does. Workers persist; each opens its own file handles.
+    """
+
+    def __init__(self, data: torch.utils.data.Dataset, seed: int, rank: int = 0, world: int = 1, workers: int = 2,
+                 pin_memory: bool = False, start: int = 0):
+        self.data, self.seed, self.rank, self.world = data, seed, rank, world
+        self.workers, self.pin_memory, self.drawn = workers, pin_memory, start
+        self._batches, self._size = None, None
+
+    def _index_batches(self, n: int, first: int):
+        k = first
+        while True:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + k)
+            yield torch.randint(len(self.data), (n,), generator=g)[self.rank::self.world].tolist()
+            k += 1
+
+    def __call__(self, n: int) -> torch.Tensor:
+        if self._batches is None or n != self._size:
+            loader = torch.utils.data.DataLoader(self.data, batch_sampler=self._index_batches(n, self.drawn),
+                                                 num_workers=self.workers, pin_memory=self.pin_memory,
+                                                 persistent_workers=self.workers > 0)
+            self._batches, self._size = iter(loader), n
+        self.drawn += 1
+        return next(self._batches)
+
+    def close(self) -> None:
+        """Stop the workers (they also stop when the sampler is garbage-collected)."""
+        self._batches = None
+
+
 def _set_trainable(module: nn.Module, flag: bool) -> None:
     for p in module.parameters():
         p.requires_grad_(flag)

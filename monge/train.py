@@ -29,7 +29,7 @@ from .costs import make_cost
 from .data import DataError, Split, open_domain, split_domain
 from .metrics import PerceptualDistance, fd_from_stats, image_stats, paired_metrics
 from .nets import ResNetPotential, UNet
-from .solvers import NOT, DivergenceError, as_sampler
+from .solvers import NOT, DivergenceError, StreamSampler, as_sampler
 from .viz import plot_curves, save_grid
 
 PRESETS: dict[str, dict] = {
@@ -76,6 +76,7 @@ class TrainConfig:
     h5_key: str | None = None
     crop: bool = False
     cache_mb: int = 256  # hold a training split in memory (float32) when smaller than this; else stream it
+    workers: int = 2  # DataLoader workers decoding a streamed split
     norm: str = "batch"  # the map's normalisation: batch (official) or group (independent of the batch split)
     devices: int = 1  # data-parallel processes per node (Lightning Fabric DDP); batch_size is the global batch
     num_nodes: int = 1
@@ -211,6 +212,16 @@ def _maybe_in_memory(source, cfg: TrainConfig, desc: str, progress: bool):
     return source  # streamed: decoded batch by batch
 
 
+def make_sampler(source, cfg: TrainConfig, domain: int, data_rng: torch.Generator, rank: int = 0, world: int = 1,
+                 start: int = 0, pin_memory: bool = False, progress: bool = False):
+    """The training batch sampler of a split: from memory when it fits ``cache_mb`` (indices from
+    ``data_rng``), else a :class:`StreamSampler` (``domain`` 0/1 keeps the two streams apart)."""
+    data = _maybe_in_memory(source, cfg, "source" if domain == 0 else "target", progress)
+    if isinstance(data, torch.Tensor):
+        return as_sampler(data, data_rng, rank, world)
+    return StreamSampler(data, 2 * cfg.seed + domain, rank, world, cfg.workers, pin_memory, start)
+
+
 class Evaluator:
     """Held-out evaluation: FD (or FID) of T(source test) against the target test split, and paired
     metrics (MSE, PSNR, PD-EffNetLite0) when test images of both domains share file names."""
@@ -331,7 +342,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, data: t
     torch.manual_seed(cfg.seed)
     data_rng = torch.Generator().manual_seed(cfg.seed)  # the same on every rank: the global batch
     solver = build_solver(cfg, fabric)
-    state = {"best_metric": float("inf"), "best_step": -1}
+    state = {"best_metric": float("inf"), "best_step": -1, "streams": [0, 0]}
     if init is not None and not (resume and (ckpt_dir / "last.pt").exists()):
         solver.T.load_state_dict(init["T"])
         solver.f.load_state_dict(init["f"])
@@ -340,12 +351,14 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, data: t
         solver.load_state_dict(ck["solver"])
         torch.set_rng_state(ck["torch_rng"])
         data_rng.set_state(ck["data_rng"])
-        state = {"best_metric": float(ck["best_metric"]), "best_step": int(ck["best_step"])}
+        state = {"best_metric": float(ck["best_metric"]), "best_step": int(ck["best_step"]),
+                 "streams": [int(v) for v in ck.get("streams", [0, 0])]}
     fabric.barrier()  # every rank has read the checkpoint before rank 0 may overwrite it
     src_train, src_test, tgt_train, tgt_test = data if data is not None else open_splits(cfg, run, save=rank0)
     rank, world = fabric.global_rank, fabric.world_size
-    sample_x = as_sampler(_maybe_in_memory(src_train, cfg, "source", progress and rank0), data_rng, rank, world)
-    sample_y = as_sampler(_maybe_in_memory(tgt_train, cfg, "target", progress and rank0), data_rng, rank, world)
+    pin = fabric.device.type == "cuda"
+    sample_x, sample_y = (make_sampler(split, cfg, k, data_rng, rank, world, state["streams"][k], pin, progress and rank0)
+                          for k, split in enumerate((src_train, tgt_train)))
     start, t0 = solver.steps_done, time.perf_counter()
     last_eval: dict[str, float] = {}
     if rank0:
@@ -376,6 +389,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, data: t
                 for k, v in losses.items():
                     writer.add_scalar(f"loss/{k}", v, step)
             if step % cfg.eval_every == 0 or step == cfg.steps:
+                state["streams"] = [getattr(s, "drawn", 0) for s in (sample_x, sample_y)]
                 last_eval, state = _evaluate(solver, evaluator, cfg, step, state, writer, eval_log, data_rng)
     finally:
         if rank0:
@@ -407,7 +421,7 @@ def _evaluate(solver: NOT, evaluator: Evaluator, cfg: TrainConfig, step: int, st
     plot_curves({evaluator.metric: ([r["step"] for r in history], [r[evaluator.metric] for r in history])},
                 run / "curve.png", evaluator.metric, f"{cfg.source} -> {cfg.target} (test split)")
     if result[evaluator.metric] < state["best_metric"]:
-        state = {"best_metric": result[evaluator.metric], "best_step": step}
+        state = {**state, "best_metric": result[evaluator.metric], "best_step": step}
         save_checkpoint(run / "checkpoints" / "best.pt", solver, cfg, data_rng, state)
     save_checkpoint(run / "checkpoints" / "last.pt", solver, cfg, data_rng, state)
     return result, state

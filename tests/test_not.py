@@ -93,12 +93,13 @@ def _tiny_cfg(domains, out, steps, **kw):
                        grid_images=4, test_fraction=0.2, **kw)
 
 
-def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tiny_domains, tmp_path):
-    train(_tiny_cfg(tiny_domains, tmp_path / "full", 4), progress=False)
-    train(_tiny_cfg(tiny_domains, tmp_path / "cut", 2), progress=False)
+@pytest.mark.parametrize("data", [{}, {"cache_mb": 0, "workers": 1}], ids=["in-memory", "streamed-by-workers"])
+def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tiny_domains, tmp_path, data):
+    train(_tiny_cfg(tiny_domains, tmp_path / "full", 4, **data), progress=False)
+    train(_tiny_cfg(tiny_domains, tmp_path / "cut", 2, **data), progress=False)
     with pytest.raises(ValueError, match="--resume"):
-        train(_tiny_cfg(tiny_domains, tmp_path / "cut", 4), progress=False)
-    train(_tiny_cfg(tiny_domains, tmp_path / "cut", 4), resume=True, progress=False)
+        train(_tiny_cfg(tiny_domains, tmp_path / "cut", 4, **data), progress=False)
+    train(_tiny_cfg(tiny_domains, tmp_path / "cut", 4, **data), resume=True, progress=False)
     full = load_checkpoint(tmp_path / "full" / "checkpoints" / "last.pt")  # weights_only=True inside
     cut = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")
     assert full["solver"]["steps_done"] == cut["solver"]["steps_done"] == 4

@@ -41,6 +41,7 @@ def _timed(fn, device: torch.device, warmup: int, repeats: int) -> float:
 def one(args) -> dict:
     """Time one (preset, size, batch) configuration in this process."""
     from monge.engine import make_fabric
+    from monge.solvers import _set_trainable
     from monge.train import TrainConfig, build_solver
 
     cfg = TrainConfig(source="-", target="-", preset=args.preset, size=args.size, batch_size=args.batch,
@@ -57,13 +58,11 @@ def one(args) -> dict:
     warmup = 3 if args.compile else 1
 
     def t_step():
-        for p in solver.f.parameters():
-            p.requires_grad_(False)
+        _set_trainable(solver.f, False)
         solver._update(solver.t_loss(x), solver.opt_T, "T-loss")
 
     def f_step():
-        for p in solver.f.parameters():
-            p.requires_grad_(True)
+        _set_trainable(solver.f, True)
         solver._update(solver.f_loss(x, y), solver.opt_f, "f-loss")
 
     if device.type == "cuda":

@@ -117,7 +117,7 @@ def cmd_train_with(args: argparse.Namespace, cfg) -> None:
     from .train import train
 
     summary = train(cfg, resume=args.resume, progress=not args.json)
-    if summary["metric"] is None:  # a non-zero rank of a distributed run: rank 0 reports
+    if summary["rank"] != 0:  # a non-zero rank of a distributed run: rank 0 reports
         return
     table = [("run", summary["run"]), ("steps", summary["steps"]), ("best step", summary["best_step"]),
              (f"best {summary['metric']}", summary[f"best_{summary['metric']}"]),

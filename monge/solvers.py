@@ -12,6 +12,7 @@ T(x, z_1..Z) per x. Nets, cost and solver are independent pieces: any ``nn.Modul
 from __future__ import annotations
 
 import contextlib
+import math
 from typing import Callable
 
 import torch
@@ -27,6 +28,11 @@ class DivergenceError(RuntimeError):
     """A loss became NaN or infinite; the weights were not updated with it."""
 
 
+def _rank_indices(size: int, n: int, generator: torch.Generator | None, rank: int, world: int) -> torch.Tensor:
+    """This rank's slice ``[rank::world]`` of a global batch of ``n`` indices into ``size`` items."""
+    return torch.randint(size, (n,), generator=generator)[rank::world]
+
+
 def as_sampler(data, generator: torch.Generator | None = None, rank: int = 0, world: int = 1) -> Sampler:
     """A batch sampler ``n -> (n, ...)`` from a tensor, a Dataset, or a callable (returned as is).
 
@@ -34,7 +40,7 @@ def as_sampler(data, generator: torch.Generator | None = None, rank: int = 0, wo
     generator state) and returns this rank's slice ``[rank::world]``: only that slice is decoded.
     """
     def indices(n: int) -> torch.Tensor:
-        return torch.randint(len(data), (n,), generator=generator)[rank::world]
+        return _rank_indices(len(data), n, generator, rank, world)
 
     if isinstance(data, torch.Tensor):
         return lambda n: data[indices(n)]
@@ -64,7 +70,7 @@ class StreamSampler:
         k = first
         while True:
             g = torch.Generator().manual_seed(self.seed * 1_000_003 + k)
-            yield torch.randint(len(self.data), (n,), generator=g)[self.rank::self.world].tolist()
+            yield _rank_indices(len(self.data), n, g, self.rank, self.world).tolist()
             k += 1
 
     def __call__(self, n: int) -> torch.Tensor:
@@ -122,7 +128,7 @@ class NOT:
     # ------------------------------------------------------------------ mapping
     def _apply(self, x: torch.Tensor, draws: int, net: nn.Module | None = None) -> torch.Tensor:
         """T on x with ``draws`` noise draws per input: (N, draws, ...) for a stochastic map, else T(x)."""
-        net = net or self.T
+        net = self.T if net is None else net
         if not self.stochastic:
             return net(x)
         xr = x.repeat_interleave(draws, dim=0)
@@ -169,10 +175,11 @@ class NOT:
 
     def _update(self, loss: torch.Tensor, opt: torch.optim.Optimizer, what: str) -> float:
         value = loss.item()
-        bad = torch.tensor(float(not torch.isfinite(loss)), device=self.device)
+        diverged = not math.isfinite(value)
         if self.fabric is not None and self.fabric.world_size > 1:  # every rank must stop together
-            bad = self.fabric.all_reduce(bad, reduce_op="sum")
-        if bad.item():
+            diverged = bool(self.fabric.all_reduce(torch.tensor(float(diverged), device=self.device),
+                                                   reduce_op="sum").item())
+        if diverged:
             raise DivergenceError(f"{what} is {value} at step {self.steps_done + 1}: training diverged "
                                   "(try a lower learning rate); the weights were not updated with it")
         opt.zero_grad(set_to_none=True)

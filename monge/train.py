@@ -399,7 +399,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, data: t
     summary = {"run": str(run), "metric": evaluator.metric if rank0 else None, "steps": solver.steps_done,
                "best_step": state["best_step"], "final": last_eval, "seconds": round(elapsed, 1),
                "steps_per_second": round((solver.steps_done - start) / elapsed, 4) if elapsed > 0 else None,
-               "world_size": world}
+               "world_size": world, "rank": rank}
     if rank0:
         summary[f"best_{evaluator.metric}"] = state["best_metric"]
         (run / "summary.json").write_text(json.dumps(summary, indent=2))

@@ -48,6 +48,7 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--costs", nargs="+", default=list(COSTS), choices=list(COSTS))
+    p.add_argument("--methods", nargs="+", default=["AE", "NOT-AE"], choices=["AE", "NOT-AE"])
     p.add_argument("--latent", type=int, default=64)
     p.add_argument("--device", default="cpu")
     p.add_argument("--out", default="runs/ae-bench")
@@ -58,7 +59,7 @@ def main() -> None:
     grid_rows: dict[str, list[torch.Tensor]] = {}
     t0 = time.perf_counter()
     for cost in args.costs:
-        for method in ("AE", "NOT-AE"):
+        for method in args.methods:
             for seed in args.seeds:
                 run = Path(args.out) / f"{cost}-{method}-seed{seed}"
                 if not (run / "summary.json").exists():
@@ -69,7 +70,7 @@ def main() -> None:
                     train(cfg, resume=(run / "checkpoints" / "last.pt").exists(), progress=False)
                 r, images = score(run, effnet, pd, args.device)
                 results.setdefault((cost, method), []).append(r)
-                if seed == args.seeds[0]:
+                if seed == args.seeds[0] and len(args.methods) == 2:
                     grid_rows.setdefault(cost, [images[0, :12]]).append(images[1, :12])
                 print(json.dumps({"cost": cost, "method": method, "seed": seed, **r}), flush=True)
     lines = [f"{len(args.seeds)} seeds, {args.steps} steps each, latent {args.latent}, "

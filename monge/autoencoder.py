@@ -59,5 +59,6 @@ class ReconstructionSolver(NOT):
             with self._autocast():
                 loss = self.cost(x, self._T_train(x)).float().mean()
             loss = self._update(loss, self.opt_T, "reconstruction loss")
+            self._average_map()
         self.steps_done += 1
         return {"t_loss": loss, "f_loss": 0.0}

@@ -17,6 +17,7 @@ from typing import Callable
 
 import torch
 import torch.nn as nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 from .costs import Cost, QuadraticCost
@@ -107,7 +108,7 @@ class NOT:
 
     def __init__(self, T: nn.Module, f: nn.Module, cost: Cost | None = None, t_steps: int = 10, lr: float = 1e-4,
                  weight_decay: float = 1e-10, z_count: int = 8, z_channels: int = 1, z_std: float = 0.1,
-                 device: str | torch.device | None = None, fabric=None):
+                 ema: float = 0.0, device: str | torch.device | None = None, fabric=None):
         self.fabric = fabric
         self.device = fabric.device if fabric is not None else torch.device(device or "cpu")
         self.T, self.f = T.to(self.device), f.to(self.device)
@@ -116,6 +117,13 @@ class NOT:
         self.opt_T = torch.optim.Adam(self.T.parameters(), lr=lr, weight_decay=weight_decay)
         self.opt_f = torch.optim.Adam(self.f.parameters(), lr=lr, weight_decay=weight_decay)
         self._T_train, self._f_train = self.T, self.f
+        # an exponential moving average of the map's weights (and BatchNorm statistics), updated after
+        # every map update and used by map/sample: averaging the iterates of a max-min game damps its
+        # oscillation; the training itself never sees it
+        self.T_ema = None
+        if ema > 0:
+            self.T_ema = AveragedModel(self.T, multi_avg_fn=get_ema_multi_avg_fn(ema), use_buffers=True)
+            self.T_ema.requires_grad_(False)
         if fabric is not None:
             self._T_train, self.opt_T = fabric.setup(self.T, self.opt_T)
             self._f_train, self.opt_f = fabric.setup(self.f, self.opt_f)
@@ -126,6 +134,11 @@ class NOT:
         return self.cost.stochastic
 
     # ------------------------------------------------------------------ mapping
+    @property
+    def map_net(self) -> nn.Module:
+        """The net that maps: the weight average when training keeps one (once it has averaged), else T."""
+        return self.T if self.T_ema is None or self.T_ema.n_averaged == 0 else self.T_ema.module
+
     def _apply(self, x: torch.Tensor, draws: int, net: nn.Module | None = None) -> torch.Tensor:
         """T on x with ``draws`` noise draws per input: (N, draws, ...) for a stochastic map, else T(x)."""
         net = self.T if net is None else net
@@ -138,22 +151,24 @@ class NOT:
     @torch.no_grad()
     def map(self, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
         """T(x) in eval mode (one noise draw per input for a stochastic map)."""
-        return self.sample(x, 1, batch_size)[:, 0] if self.stochastic else self._eval(lambda b: self.T(b), x, batch_size)
+        return self.sample(x, 1, batch_size)[:, 0] if self.stochastic else self._eval(lambda b: self.map_net(b), x,
+                                                                                        batch_size)
 
     @torch.no_grad()
     def sample(self, x: torch.Tensor, n: int, batch_size: int = 256) -> torch.Tensor:
         """``n`` draws T(x, z) per input: (N, n, ...). A deterministic map repeats its one output."""
         if not self.stochastic:
             return self.map(x, batch_size).unsqueeze(1).expand(-1, n, *x.shape[1:])
-        return self._eval(lambda b: self._apply(b, n), x, max(1, batch_size // n))
+        return self._eval(lambda b: self._apply(b, n, self.map_net), x, max(1, batch_size // n))
 
     def _eval(self, fn, x: torch.Tensor, batch_size: int) -> torch.Tensor:
-        was_training = self.T.training
-        self.T.eval()
+        net = self.map_net
+        was_training = net.training
+        net.eval()
         try:
             return torch.cat([fn(b.to(self.device)).cpu() for b in x.split(batch_size)])
         finally:
-            self.T.train(was_training)
+            net.train(was_training)
 
     # ------------------------------------------------------------------ training
     def _autocast(self):
@@ -190,6 +205,10 @@ class NOT:
         opt.step()
         return value
 
+    def _average_map(self) -> None:
+        if self.T_ema is not None:
+            self.T_ema.update_parameters(self.T)
+
     def step(self, sample_x: Sampler, sample_y: Sampler, batch_size: int) -> dict[str, float]:
         """One outer iteration: ``t_steps`` T-updates, then one f-update. Returns the last losses."""
         self.T.train()
@@ -197,6 +216,7 @@ class NOT:
         _set_trainable(self.f, False)
         for _ in range(self.t_steps):
             t_loss = self._update(self.t_loss(sample_x(batch_size).to(self.device)), self.opt_T, "T-loss")
+            self._average_map()
         _set_trainable(self.f, True)
         _set_trainable(self.T, False)
         x, y = sample_x(batch_size).to(self.device), sample_y(batch_size).to(self.device)
@@ -222,8 +242,11 @@ class NOT:
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict:
-        return {"T": self.T.state_dict(), "f": self.f.state_dict(), "opt_T": self.opt_T.state_dict(),
-                "opt_f": self.opt_f.state_dict(), "steps_done": self.steps_done}
+        state = {"T": self.T.state_dict(), "f": self.f.state_dict(), "opt_T": self.opt_T.state_dict(),
+                 "opt_f": self.opt_f.state_dict(), "steps_done": self.steps_done}
+        if self.T_ema is not None:
+            state["T_ema"] = self.T_ema.state_dict()
+        return state
 
     def load_state_dict(self, state: dict) -> None:
         self.T.load_state_dict(state["T"])
@@ -231,6 +254,8 @@ class NOT:
         self.opt_T.load_state_dict(state["opt_T"])
         self.opt_f.load_state_dict(state["opt_f"])
         self.steps_done = int(state["steps_done"])
+        if self.T_ema is not None:
+            self.T_ema.load_state_dict(state["T_ema"])
 
     def parameters_finite(self) -> bool:
         return all(torch.isfinite(p).all() for m in (self.T, self.f) for p in m.parameters())

@@ -96,33 +96,45 @@ def cosine_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return _cos_matrix(F.normalize(a, dim=1, eps=1e-8), F.normalize(b, dim=1, eps=1e-8))
 
 
-def _nearest_both_ways(a: torch.Tensor, b: torch.Tensor, matrix: Callable,
+class _Scratch:
+    """One reusable matrix. A fresh 1024 x 5000 matrix every step costs more in page faults than
+    the product that fills it, so each loss keeps its own."""
+
+    def __init__(self):
+        self.flat: torch.Tensor | None = None
+
+    def matrix(self, rows: int, cols: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        n = rows * cols
+        if self.flat is None or self.flat.numel() < n or self.flat.dtype != dtype or self.flat.device != device:
+            self.flat = torch.empty(n, dtype=dtype, device=device)
+        return self.flat[:n].view(rows, cols)
+
+
+def _nearest_both_ways(a: torch.Tensor, b: torch.Tensor, closeness: Callable, scratch: _Scratch,
                        chunk: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
-    """Indices of each row's nearest column and each column's nearest row under the cost
-    ``matrix(a, b)``, found without autograd in chunks of ``a`` (so 1024 x 5000 matrices of large
-    hypercolumns stay small). Under autocast the products run in low precision: only the choice of
-    neighbour can change, never the exact re-scored cost."""
+    """Indices of each row's nearest column and each column's nearest row, where
+    ``closeness(a, b, out)`` fills ``out`` with a matrix that is larger for nearer pairs (a
+    similarity, or a negated cost). Found without autograd, in chunks of ``a`` so that 1024 x 5000
+    matrices of large hypercolumns stay small, in the dtype of ``a``: only the choice of neighbour
+    depends on it, never the exact re-scored cost."""
     with torch.no_grad():
         row_idx, col_val, col_idx = [], None, None
         for start in range(0, len(a), chunk):
-            d = matrix(a[start: start + chunk], b).float()
-            val, idx = d.min(0)
-            row_idx.append(d.min(1).indices)
+            part = a[start: start + chunk]
+            near = closeness(part, b, scratch.matrix(len(part), len(b), a.dtype, a.device))
+            val, idx = near.max(0)
+            row_idx.append(near.max(1).indices)  # 3x faster than argmax on CPU
             if col_val is None:
                 col_val, col_idx = val, idx + start
             else:
-                better = val < col_val
+                better = val > col_val
                 col_val, col_idx = torch.where(better, val, col_val), torch.where(better, idx + start, col_idx)
     return torch.cat(row_idx), col_idx
 
 
-def _min_both_ways(a: torch.Tensor, b: torch.Tensor, matrix: Callable, paired: Callable,
-                   chunk: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
-    """Means of the row-wise and column-wise minima of the cost ``matrix(a, b)``: the nearest
-    neighbours are found without autograd, then only the chosen pairs are re-scored with ``paired``,
-    the same value and (sub)gradient as differentiating through ``min``, at a fraction of the cost."""
-    row_idx, col_idx = _nearest_both_ways(a, b, matrix, chunk)
-    return paired(a, b[row_idx]).mean(), paired(a[col_idx], b).mean()
+def _product_dtype(device: torch.device) -> torch.dtype:
+    """The dtype autocast gives matrix products here (float32 outside autocast)."""
+    return torch.get_autocast_dtype(device.type) if torch.is_autocast_enabled(device.type) else torch.float32
 
 
 def _cos_matrix(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -147,6 +159,16 @@ class StyleTarget:
         self.mean, self.cov = cols.mean(0), torch.cov(cols.T)
         self.yuv = cols[:, :3] @ _YUV.to(cols).T
         self.yuv_unit = F.normalize(self.yuv, dim=1, eps=1e-8)
+        self._unit_as: dict[torch.dtype, torch.Tensor] = {}
+
+    def __len__(self) -> int:
+        return len(self.cols)
+
+    def unit_as(self, dtype: torch.dtype) -> torch.Tensor:
+        """The unit vectors cast once to ``dtype`` (the nearest-neighbour search's)."""
+        if dtype not in self._unit_as:
+            self._unit_as[dtype] = self.unit.to(dtype)
+        return self._unit_as[dtype]
 
 
 def _as_target(s: torch.Tensor | StyleTarget) -> StyleTarget:
@@ -156,10 +178,16 @@ def _as_target(s: torch.Tensor | StyleTarget) -> StyleTarget:
 class RelaxedEMD(nn.Module):
     """Relaxed EMD: max of the mean nearest-neighbour cost from output to style and back (cosine cost)."""
 
+    def __init__(self):
+        super().__init__()
+        self._scratch = _Scratch()
+
     def forward(self, x: torch.Tensor, s: torch.Tensor | StyleTarget) -> torch.Tensor:
         t = _as_target(s)
         u = F.normalize(x.float(), dim=1, eps=1e-8)
-        row_idx, col_idx = _nearest_both_ways(u, t.unit, _cos_matrix)
+        dtype = _product_dtype(x.device)
+        row_idx, col_idx = _nearest_both_ways(u.detach().to(dtype), t.unit_as(dtype),
+                                              lambda a, b, out: torch.mm(a, b.T, out=out), self._scratch)
         a = _cos_paired(u, t.unit[row_idx]).mean()
         # column term, mean_j (1 - u[col_j] . v_j), as sum_i u_i . (sum of the v_j whose nearest is i):
         # one (N, D) product instead of gathering and scattering len(style) rows of u
@@ -180,19 +208,31 @@ class PaletteLoss(nn.Module):
     """Relaxed EMD between colours (the first 3 hypercolumn channels) with cost cosine + L2 in a
     decorrelated (YUV-like) colour space."""
 
+    def __init__(self):
+        super().__init__()
+        self._scratch = _Scratch()
+
     def forward(self, x: torch.Tensor, s: torch.Tensor | StyleTarget) -> torch.Tensor:
         t = _as_target(s)
-        xy = x[:, :3] @ _YUV.to(x).T
-        ours, theirs = torch.cat([F.normalize(xy, dim=1, eps=1e-8), xy], 1), torch.cat([t.yuv_unit, t.yuv], 1)
+        with torch.autocast(x.device.type, enabled=False):  # 3-d colours: float32 costs little
+            yuv = x[:, :3].float() @ _YUV.to(x.device).T
+            unit = F.normalize(yuv, dim=1, eps=1e-8)
+            row_idx, col_idx = _nearest_both_ways(yuv.detach(), t, self._closeness, self._scratch)
 
-        def matrix(a, b):
-            return _cos_matrix(a[:, :3], b[:, :3]) + torch.cdist(a[:, 3:], b[:, 3:])
+            def cost(i, j):  # the exact cost of the chosen pairs, differentiable
+                return _cos_paired(unit[i], t.yuv_unit[j]) + (yuv[i] - t.yuv[j]).norm(dim=1)
 
-        def paired(a, b):
-            return _cos_paired(a[:, :3], b[:, :3]) + (a[:, 3:] - b[:, 3:]).norm(dim=1)
+            rows, cols = torch.arange(len(yuv), device=x.device), torch.arange(len(t.yuv), device=x.device)
+            return torch.maximum(cost(rows, row_idx).mean(), cost(col_idx, cols).mean())
 
-        a, b = _min_both_ways(ours, theirs, matrix, paired)
-        return torch.maximum(a, b)
+    @staticmethod
+    def _closeness(yuv: torch.Tensor, t: StyleTarget, out: torch.Tensor) -> torch.Tensor:
+        """1 - cost into ``out``, with two matrix products and two in-place passes: |a - b|^2 as one
+        product of [a, |a|^2, 1] and [-2b, 1, |b|^2], then cos(a, b) - |a - b| as one addmm."""
+        lhs = torch.cat([yuv, (yuv * yuv).sum(1, keepdim=True), yuv.new_ones(len(yuv), 1)], 1)
+        rhs = torch.cat([-2 * t.yuv, t.yuv.new_ones(len(t.yuv), 1), (t.yuv * t.yuv).sum(1, keepdim=True)], 1)
+        torch.mm(lhs, rhs.T, out=out).clamp_(min=0).sqrt_()
+        return out.addmm_(F.normalize(yuv, dim=1, eps=1e-8), t.yuv_unit.T, beta=-1)
 
 
 class SelfSimilarityLoss(nn.Module):
@@ -305,13 +345,14 @@ def _label_map(labels: torch.Tensor | None, size: tuple[int, int]) -> torch.Tens
 
 
 def _sample_xy(n: int, labels: torch.Tensor | None, region: int | None, gen: torch.Generator,
-               size: tuple[int, int]) -> torch.Tensor:
-    """n random locations (x, y) in [-1, 1] at pixel centres, inside ``region`` when labels are given."""
+               size: tuple[int, int], distinct: bool = False) -> torch.Tensor:
+    """n random locations (x, y) in [-1, 1] at pixel centres, inside ``region`` when labels are given;
+    with ``distinct``, different pixels, at most as many as there are (the style side's "up to n")."""
     h, w = size
-    if labels is None:
-        idx = torch.randint(h * w, (n,), generator=gen)
+    inside = torch.arange(h * w) if labels is None else torch.nonzero(labels.flatten() == region).squeeze(1)
+    if distinct:
+        idx = inside[torch.randperm(len(inside), generator=gen)[:n]]
     else:
-        inside = torch.nonzero(labels.flatten() == region).squeeze(1)
         idx = inside[torch.randint(len(inside), (n,), generator=gen)]
     ys, xs = idx // w, idx % w
     return torch.stack([(xs.float() + 0.5) / w * 2 - 1, (ys.float() + 0.5) / h * 2 - 1], dim=1)
@@ -368,7 +409,8 @@ def stylize(content: torch.Tensor, style: torch.Tensor, alpha: float = 1.0, size
             s_feats, c_feats = extractor(s_img[None]), extractor(c_img[None])
             per_region = max(1, n_style // n_regions)
             style_cols = [StyleTarget(sample_hypercolumns(
-                s_img[None], s_feats, _sample_xy(per_region, s_lab, k if s_lab is not None else None, gen, s_hw).to(device)))
+                s_img[None], s_feats,
+                _sample_xy(per_region, s_lab, k if s_lab is not None else None, gen, s_hw, distinct=True).to(device)))
                 for k in range(n_regions)]
         if result is None:  # style mean colour + the content's finest detail band
             mean_colour = s_img.mean(dim=(1, 2), keepdim=True)

@@ -84,6 +84,7 @@ class TrainConfig:
     sync_batchnorm: bool = False  # BatchNorm statistics over the global batch (CUDA DDP)
     channels_last: bool | None = None  # NHWC memory layout for the convolutions
     compile: bool = False  # torch.compile the map and the potential
+    ema: float = 0.0  # decay of an exponential moving average of the map's weights used to map (0: off)
 
     def __post_init__(self):
         if self.preset not in PRESETS:
@@ -93,6 +94,8 @@ class TrainConfig:
                 setattr(self, key, value)
         if self.size % 16:
             raise ValueError(f"--size {self.size}: must be a multiple of 16 (the UNet halves it 4 times)")
+        if not 0 <= self.ema < 1:
+            raise ValueError(f"--ema {self.ema}: the decay must be in [0, 1)")
         if self.steps < 1 or self.eval_every < 1:
             raise ValueError("--steps and --eval-every must be positive")
         world = self.devices * self.num_nodes
@@ -145,7 +148,7 @@ def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
     elif cfg.objective != "not":
         raise ValueError(f"objective {cfg.objective}: expected not or reconstruction")
     return solver_cls(T, f, cost, t_steps=cfg.t_steps, lr=cfg.lr, z_count=cfg.z_count, z_channels=z_channels,
-                      z_std=cfg.z_std, device=None if fabric is not None else cfg.device, fabric=fabric)
+                      z_std=cfg.z_std, ema=cfg.ema, device=None if fabric is not None else cfg.device, fabric=fabric)
 
 
 # ---------------------------------------------------------------- checkpoints --------------------
@@ -189,7 +192,7 @@ def load_solver(run: str | Path, which: str = "best", device: str | None = None)
     cfg = TrainConfig.from_dict({**state["config"], **single, **({"device": device} if device else {})})
     solver = build_solver(cfg)
     solver.load_state_dict(state["solver"])
-    solver.T.eval()
+    solver.map_net.eval()
     return solver, cfg
 
 

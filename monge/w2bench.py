@@ -138,7 +138,7 @@ def discrete_ot_map(x_train: torch.Tensor, y_train: torch.Tensor) -> Callable[[t
     """POT's exact discrete OT between the samples, extended out of sample by its barycentric mapping."""
     import ot
 
-    transport = ot.da.EMDTransport()
+    transport = ot.da.EMDTransport(max_iter=10_000_000)  # the default 100,000 stops short at 4,096 points
     transport.fit(Xs=x_train.double().numpy(), Xt=y_train.double().numpy())
     return lambda x: torch.tensor(transport.transform(Xs=x.double().numpy()), dtype=torch.float32)
 

@@ -23,6 +23,22 @@ def test_network_sizes_match_the_official_code():
     assert ResNetPotential(32, nf=4, nf_max=16)(torch.zeros(2, 3, 32, 32)).shape == (2,)
 
 
+def test_map_uses_the_moving_average_of_the_weights():
+    x, y, _ = _gaussian_pair(400)
+    solver = NOT(MLP(2, 2, (16,)), MLP(2, 1, (16,)), QuadraticCost(), t_steps=1, lr=1e-2, ema=0.5)
+    seen = []
+    solver.fit(x, y, steps=3, batch_size=32, progress=False,
+               callback=lambda *_: seen.append([p.detach().clone() for p in solver.T.parameters()]))
+    expected = seen[0]  # the first update copies, then e <- 0.5 e + 0.5 p
+    for params in seen[1:]:
+        expected = [0.5 * e + 0.5 * p for e, p in zip(expected, params)]
+    for e, p in zip(expected, solver.T_ema.module.parameters()):
+        assert torch.allclose(e, p, atol=1e-6)
+    probe = torch.randn(5, 2)
+    assert torch.allclose(solver.map(probe), solver.T_ema.module(probe))
+    assert not torch.allclose(solver.map(probe), solver.T(probe))
+
+
 def _gaussian_pair(n=4000):
     A, b = torch.tensor([[2.0, 0.5], [0.5, 1.0]]), torch.tensor([3.0, -1.0])  # x -> xA + b is the OT map
     return torch.randn(n, 2), torch.randn(n, 2) @ A + b, (lambda x: x @ A + b)
@@ -94,7 +110,8 @@ def _tiny_cfg(domains, out, steps, **kw):
                        grid_images=4, test_fraction=0.2, **kw)
 
 
-@pytest.mark.parametrize("data", [{}, {"cache_mb": 0, "workers": 1}], ids=["in-memory", "streamed-by-workers"])
+@pytest.mark.parametrize("data", [{}, {"cache_mb": 0, "workers": 1}, {"ema": 0.9}],
+                         ids=["in-memory", "streamed-by-workers", "weight-average"])
 def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tiny_domains, tmp_path, data):
     train(_tiny_cfg(tiny_domains, tmp_path / "full", 4, **data), progress=False)
     train(_tiny_cfg(tiny_domains, tmp_path / "cut", 2, **data), progress=False)
@@ -104,7 +121,7 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tiny_domains, tmp
     full = load_checkpoint(tmp_path / "full" / "checkpoints" / "last.pt")  # weights_only=True inside
     cut = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")
     assert full["solver"]["steps_done"] == cut["solver"]["steps_done"] == 4
-    for key in ("T", "f"):
+    for key in ("T", "f", *(["T_ema"] if "ema" in data else [])):
         for name, value in full["solver"][key].items():
             assert torch.allclose(value.float(), cut["solver"][key][name].float(), atol=1e-6), name
     rows = (tmp_path / "cut" / "eval.csv").read_text().strip().splitlines()

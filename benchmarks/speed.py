@@ -41,7 +41,6 @@ def _timed(fn, device: torch.device, warmup: int, repeats: int) -> float:
 def one(args) -> dict:
     """Time one (preset, size, batch) configuration in this process."""
     from monge.engine import make_fabric
-    from monge.solvers import _set_trainable
     from monge.train import TrainConfig, build_solver
 
     cfg = TrainConfig(source="-", target="-", preset=args.preset, size=args.size, batch_size=args.batch,
@@ -57,18 +56,10 @@ def one(args) -> dict:
     y = torch.rand(args.batch, 3, args.size, args.size, device=device) * 2 - 1
     warmup = 3 if args.compile else 1
 
-    def t_step():
-        _set_trainable(solver.f, False)
-        solver._update(solver.t_loss(x), solver.opt_T, "T-loss")
-
-    def f_step():
-        _set_trainable(solver.f, True)
-        solver._update(solver.f_loss(x, y), solver.opt_f, "f-loss")
-
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    t = _timed(t_step, device, warmup, args.repeats)
-    f = _timed(f_step, device, warmup, args.repeats)
+    t = _timed(lambda: solver.t_update(x), device, warmup, args.repeats)
+    f = _timed(lambda: solver.f_update(x, y), device, warmup, args.repeats)
     images = torch.rand(256 if args.size <= 64 else 64, 3, args.size, args.size) * 2 - 1
     translate = _timed(lambda: solver.map(images, batch_size=64), device, 1, max(1, args.repeats // 2))
     peak = (torch.cuda.max_memory_allocated(device) if device.type == "cuda"

@@ -52,13 +52,13 @@ class ReconstructionSolver(NOT):
     """The plain auto-encoder baseline: ``t_steps`` updates of the map on the cost alone per step, so it
     makes as many network updates as NOT's map; the potential is never used."""
 
+    def t_loss(self, x: torch.Tensor) -> torch.Tensor:
+        with self._autocast():
+            return self.cost(x, self._T_train(x)).float().mean()
+
     def step(self, sample_x, sample_y, batch_size: int) -> dict[str, float]:
         self.T.train()
         for _ in range(self.t_steps):
-            x = sample_x(batch_size).to(self.device)
-            with self._autocast():
-                loss = self.cost(x, self._T_train(x)).float().mean()
-            loss = self._update(loss, self.opt_T, "reconstruction loss")
-            self._average_map()
+            loss = self.t_update(sample_x(batch_size))
         self.steps_done += 1
         return {"t_loss": loss, "f_loss": 0.0}

@@ -211,19 +211,31 @@ class NOT:
         if self.T_ema is not None:
             self.T_ema.update_parameters(self.T)
 
+    def t_update(self, x: torch.Tensor) -> float:
+        """One update of the map on a source batch, the potential frozen; returns the T-loss."""
+        _set_trainable(self.f, False)  # no gradients for f's weights: only through f, to T
+        try:
+            loss = self._update(self.t_loss(x.to(self.device)), self.opt_T, "T-loss")
+        finally:
+            _set_trainable(self.f, True)
+        self._average_map()
+        return loss
+
+    def f_update(self, x: torch.Tensor, y: torch.Tensor) -> float:
+        """One update of the potential on a source and a target batch, the map frozen; returns the f-loss."""
+        _set_trainable(self.T, False)
+        try:
+            return self._update(self.f_loss(x.to(self.device), y.to(self.device)), self.opt_f, "f-loss")
+        finally:
+            _set_trainable(self.T, True)
+
     def step(self, sample_x: Sampler, sample_y: Sampler, batch_size: int) -> dict[str, float]:
         """One outer iteration: ``t_steps`` T-updates, then one f-update. Returns the last losses."""
         self.T.train()
         self.f.train()
-        _set_trainable(self.f, False)
         for _ in range(self.t_steps):
-            t_loss = self._update(self.t_loss(sample_x(batch_size).to(self.device)), self.opt_T, "T-loss")
-            self._average_map()
-        _set_trainable(self.f, True)
-        _set_trainable(self.T, False)
-        x, y = sample_x(batch_size).to(self.device), sample_y(batch_size).to(self.device)
-        f_loss = self._update(self.f_loss(x, y), self.opt_f, "f-loss")
-        _set_trainable(self.T, True)
+            t_loss = self.t_update(sample_x(batch_size))
+        f_loss = self.f_update(sample_x(batch_size), sample_y(batch_size))
         self.steps_done += 1
         return {"t_loss": t_loss, "f_loss": f_loss}
 

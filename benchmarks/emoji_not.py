@@ -1,6 +1,7 @@
 """Emoji twitter -> google at 32 px: NOT against the identity and per-image palette transfer.
 
-    python benchmarks/emoji_not.py --run runs/demo          # score an existing run
+    python benchmarks/emoji_not.py --run runs/demo          # score an existing run (its best map)
+    python benchmarks/emoji_not.py --run runs/demo --checkpoint last
     python benchmarks/emoji_not.py --steps 300 --out runs/emoji-bench   # train first (cpu preset)
 
 Every method is scored on the same held-out test split (the run's split files): FD-EffNetLite0
@@ -17,7 +18,7 @@ import torch
 from monge.baselines import palette_transfer
 from monge.data import Split, open_domain
 from monge.features import EffNetLite0
-from monge.metrics import PerceptualDistance, fd_from_stats, image_stats, paired_metrics
+from monge.metrics import PerceptualDistance, fd_from_stats, frechet_terms, image_stats, paired_metrics
 from monge.train import TrainConfig, load_solver, train
 
 
@@ -27,6 +28,7 @@ def main() -> None:
     p.add_argument("--out", default="runs/emoji-bench")
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint", choices=["best", "last"], default="best", help="which of the run's maps to score")
     args = p.parse_args()
     run = Path(args.run or args.out)
     if not args.run:
@@ -34,7 +36,7 @@ def main() -> None:
         train(TrainConfig(source="emoji:twitter", target="emoji:google", out=str(run), steps=args.steps,
                           eval_every=max(1, args.steps // 6), eval_images=1000, seed=args.seed))
         print(f"trained in {time.perf_counter() - t0:.0f} s")
-    solver, cfg = load_solver(run, "best")
+    solver, cfg = load_solver(run, args.checkpoint)
     src_split, tgt_split = Split.load(run / "split_source.json"), Split.load(run / "split_target.json")
     source = open_domain(cfg.source, cfg.size).source
     target = open_domain(cfg.target, cfg.size).source
@@ -47,19 +49,24 @@ def main() -> None:
     target_stats = image_stats(y, effnet, cfg.size)
     torch.manual_seed(0)
     methods = {"identity": lambda: x, "palette transfer (POT EMD)": lambda: palette_transfer(x, y_train_pixels),
-               f"monge NOT ({cfg.cost}, best step)": lambda: solver.map(x)}
+               f"monge NOT ({cfg.cost}, {args.checkpoint} step)": lambda: solver.map(x)}
     rows = {}
     for name, fn in methods.items():
         t0 = time.perf_counter()
         mapped = fn()
         seconds = time.perf_counter() - t0
-        rows[name] = {"FD-EffNetLite0": fd_from_stats(image_stats(mapped, effnet, cfg.size), target_stats),
-                      **paired_metrics(mapped, y, pd), "seconds": round(seconds, 1)}
+        stats = image_stats(mapped, effnet, cfg.size)
+        terms = frechet_terms(stats.mu, stats.sigma, target_stats.mu, target_stats.sigma)
+        rows[name] = {"FD-EffNetLite0": fd_from_stats(stats, target_stats), **paired_metrics(mapped, y, pd),
+                      "seconds": round(seconds, 1), "FD mean term": terms["mean"],
+                      "FD covariance term": terms["covariance"], "feature trace": terms["trace1"]}
     print(f"\n{len(names)} held-out test pairs, {cfg.size} px, run {run}\n")
-    print("| method | FD-EffNetLite0 | PD-EffNetLite0 | MSE | PSNR | map time (s) |\n|---|---|---|---|---|---|")
+    print("| method | FD-EffNetLite0 | PD-EffNetLite0 | MSE | PSNR | map time (s) | FD = mean + covariance term "
+          f"| feature trace (target {terms['trace2']:.0f}) |\n|---|---|---|---|---|---|---|---|")
     for name, r in rows.items():
         print(f"| {name} | {r['FD-EffNetLite0']:.1f} | {r['PD-EffNetLite0']:.3f} | {r['mse']:.4f} | "
-              f"{r['psnr']:.2f} | {r['seconds']} |")
+              f"{r['psnr']:.2f} | {r['seconds']} | {r['FD mean term']:.1f} + {r['FD covariance term']:.1f} | "
+              f"{r['feature trace']:.0f} |")
     (run / "benchmark.json").write_text(json.dumps(rows, indent=2))
     print(json.dumps(rows))
 

@@ -57,9 +57,12 @@ class FeatureStats:
             raise ValueError(f"{path}: not a monge statistics file ({err})") from None
 
 
-def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
-                     eps: float = 1e-6) -> float:
-    """||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)), with the usual eps offset if sqrtm fails."""
+def frechet_terms(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
+                  eps: float = 1e-6) -> dict[str, float]:
+    """The Frechet distance's two parts: ``mean`` = ||mu1 - mu2||^2 and ``covariance`` =
+    tr(S1 + S2 - 2 (S1 S2)^(1/2)) (with the usual eps offset if sqrtm fails), and the traces
+    ``trace1`` and ``trace2``: they tell a map that moves the features' centre from one that adds
+    or removes spread, or spreads them in directions the target does not."""
     diff = mu1 - mu2
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
@@ -69,7 +72,16 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
         covmean = scipy.linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
     if np.iscomplexobj(covmean):
         covmean = covmean.real
-    return float(max(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean), 0.0))
+    trace1, trace2 = float(np.trace(sigma1)), float(np.trace(sigma2))
+    return {"mean": float(diff @ diff), "covariance": trace1 + trace2 - 2 * float(np.trace(covmean)),
+            "trace1": trace1, "trace2": trace2}
+
+
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
+                     eps: float = 1e-6) -> float:
+    """||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)), with the usual eps offset if sqrtm fails."""
+    terms = frechet_terms(mu1, sigma1, mu2, sigma2, eps)
+    return max(terms["mean"] + terms["covariance"], 0.0)
 
 
 def fd_from_stats(a: FeatureStats, b: FeatureStats) -> float:

@@ -6,7 +6,8 @@ import torch
 
 from monge.cli import main
 from monge.features import InceptionFID, WeightsNotFound
-from monge.metrics import FeatureStats, PerceptualDistance, fd_from_stats, frechet_distance, kid, l2_uvp
+from monge.metrics import (FeatureStats, PerceptualDistance, fd_from_stats, frechet_distance, frechet_terms, kid,
+                           l2_uvp)
 
 
 def test_frechet_matches_closed_form_for_diagonal_gaussians():
@@ -15,6 +16,8 @@ def test_frechet_matches_closed_form_for_diagonal_gaussians():
     expected = 5.0 + sum((np.sqrt(a) - np.sqrt(b)) ** 2 for a, b in [(1, 4), (4, 4), (9, 1)])
     assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(expected, rel=1e-6)
     assert frechet_distance(mu1, s1, mu1, s1) == pytest.approx(0.0, abs=1e-6)
+    terms = frechet_terms(mu1, s1, mu2, s2)  # 1 + 0 + 4 from the spreads, 5 from the means
+    assert terms == pytest.approx({"mean": 5.0, "covariance": 5.0, "trace1": 14.0, "trace2": 9.0})
 
 
 def test_frechet_survives_singular_covariances():

@@ -31,7 +31,7 @@ def score(run: Path, effnet: EffNetLite0, pd: PerceptualDistance, device: str) -
     solver, cfg = load_solver(run, "last", device)
     names = Split.load(run / "split_source.json").test
     x = open_domain(cfg.source, cfg.size).source.subset(names).tensor()
-    recon = solver.map(x)
+    recon = solver.map(x).clamp(-1, 1)  # images, as written to PNG
     out = {"FD-EffNetLite0": fd_from_stats(image_stats(recon, effnet, cfg.size), image_stats(x, effnet, cfg.size)),
            **paired_metrics(recon, x, pd)}
     if cfg.objective == "not":

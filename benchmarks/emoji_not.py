@@ -49,7 +49,7 @@ def main() -> None:
     target_stats = image_stats(y, effnet, cfg.size)
     torch.manual_seed(0)
     methods = {"identity": lambda: x, "palette transfer (POT EMD)": lambda: palette_transfer(x, y_train_pixels),
-               f"monge NOT ({cfg.cost}, {args.checkpoint} step)": lambda: solver.map(x)}
+               f"monge NOT ({cfg.cost}, {args.checkpoint} step)": lambda: solver.map(x).clamp(-1, 1)}
     rows = {}
     for name, fn in methods.items():
         t0 = time.perf_counter()

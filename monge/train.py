@@ -263,7 +263,7 @@ class Evaluator:
         """Metrics and the rows of a sample grid; uses its own RNG so training is not perturbed."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            mapped = solver.map(self.source)
+            mapped = solver.map(self.source).clamp(-1, 1)  # the images translate writes: PNGs clip
             stats = image_stats(mapped, self.extractor, self.size)
             result = {self.metric: fd_from_stats(stats, self.target_stats)}
             if self.paired is not None:

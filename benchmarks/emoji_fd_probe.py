@@ -1,0 +1,86 @@
+"""How FD-EffNetLite0 reacts to simple edits of the emoji, next to NOT maps: is the identity beatable?
+
+    python benchmarks/emoji_fd_probe.py --run runs/demo --maps runs/demo:best runs/demo:last
+
+On the run's held-out twitter -> google test pairs it scores the identity, a few global edits
+(a Gaussian colour OT map fitted on the training splits with POT, blur, sharpening, brightness
+and contrast) and the given NOT maps (RUN:best or RUN:last). For each: FD split into its mean and
+covariance terms, MSE to the hidden google version, and FD minus the identity's FD over
+``--resamples`` paired bootstrap resamples of the test pairs (mean +- std), which says whether a
+difference is more than sampling noise.
+"""
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import ot
+import torch
+import torch.nn.functional as F
+
+from monge.data import Split, open_domain
+from monge.features import EffNetLite0
+from monge.metrics import FeatureStats, frechet_distance, frechet_terms
+from monge.train import load_solver
+
+
+def gaussian_colour_map(source: torch.Tensor, target: torch.Tensor, pixels: int = 200_000):
+    """The closed-form OT map between Gaussian fits of two sets' pixel colours (POT)."""
+    rng = np.random.default_rng(0)
+    fit = [im.permute(0, 2, 3, 1).reshape(-1, 3).double().numpy() for im in (source, target)]
+    xs, xt = (f[rng.choice(len(f), min(pixels, len(f)), replace=False)] for f in fit)
+    A, b = ot.gaussian.bures_wasserstein_mapping(xs.mean(0), xt.mean(0), np.cov(xs.T), np.cov(xt.T))[:2]
+    A, b = torch.from_numpy(A).float(), torch.from_numpy(b).float()
+    return lambda x: (x.permute(0, 2, 3, 1) @ A + b).permute(0, 3, 1, 2)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--run", required=True, help="a run whose split files define the test pairs")
+    p.add_argument("--maps", nargs="*", default=[], help="NOT maps to score, as RUN:best or RUN:last")
+    p.add_argument("--resamples", type=int, default=20)
+    args = p.parse_args()
+    run = Path(args.run)
+    src_split, tgt_split = Split.load(run / "split_source.json"), Split.load(run / "split_target.json")
+    source, target = open_domain("emoji:twitter", 32).source, open_domain("emoji:google", 32).source
+    names = sorted(set(src_split.test) & set(tgt_split.test))
+    x, y = source.subset(names).tensor(), target.subset(names).tensor()
+    colour_map = gaussian_colour_map(source.subset(src_split.train).tensor(limit=1000),
+                                     target.subset(tgt_split.train).tensor(limit=1000))
+    blur = F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
+    edits = {"identity": x, "Gaussian colour OT (POT)": colour_map(x), "blur 30 %": 0.7 * x + 0.3 * blur,
+             "sharpen 30 %": x + 0.3 * (x - blur), "brightness +0.03": x + 0.03, "contrast x1.05": x * 1.05}
+    for spec in args.maps:
+        path, _, which = spec.rpartition(":")
+        solver, _ = load_solver(path, which)
+        edits[f"NOT {spec}"] = solver.map(x)  # clamped below, with every edit
+
+    effnet = EffNetLite0()
+    y_features = effnet.encode(y).double().numpy()
+    features = {name: effnet.encode(im.clamp(-1, 1)).double().numpy() for name, im in edits.items()}
+    rng = np.random.default_rng(1)
+    draws = [rng.choice(len(x), len(x)) for _ in range(args.resamples)]
+
+    def fd(a: np.ndarray, b: np.ndarray) -> float:
+        return frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
+
+    base = [fd(features["identity"][i], y_features[i]) for i in draws]
+    target_stats = FeatureStats.from_features(y_features, effnet.backbone_id, 32)
+    rows = {}
+    print(f"{len(names)} held-out test pairs; FD-EffNetLite0 against the google test images\n")
+    print("| map | FD | mean + covariance term | MSE | FD - identity's FD (bootstrap) |\n|---|---|---|---|---|")
+    for name, f in features.items():
+        stats = FeatureStats.from_features(f, effnet.backbone_id, 32)
+        terms = frechet_terms(stats.mu, stats.sigma, target_stats.mu, target_stats.sigma)
+        delta = np.array([fd(f[i], y_features[i]) for i in draws]) - base
+        rows[name] = {"FD": terms["mean"] + terms["covariance"], **terms,
+                      "mse": float(((edits[name].clamp(-1, 1) - y) ** 2).mean()),
+                      "delta_mean": float(delta.mean()), "delta_std": float(delta.std())}
+        r = rows[name]
+        print(f"| {name} | {r['FD']:.1f} | {r['mean']:.1f} + {r['covariance']:.1f} | {r['mse']:.4f} | "
+              f"{r['delta_mean']:+.1f} +- {r['delta_std']:.1f} |")
+    print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from monge.data import Split, open_domain
 from monge.features import EffNetLite0
-from monge.metrics import FeatureStats, frechet_distance, frechet_terms
+from monge.metrics import FeatureStats, fd_from_stats, fd_terms_from_stats
 from monge.train import load_solver
 
 
@@ -53,31 +53,32 @@ def main() -> None:
     for spec in args.maps:
         path, _, which = spec.rpartition(":")
         solver, _ = load_solver(path, which)
-        edits[f"NOT {spec}"] = solver.map(x)  # clamped below, with every edit
+        edits[f"NOT {spec}"] = solver.map(x)
+    edits = {name: im.clamp(-1, 1) for name, im in edits.items()}  # images, as written to PNG
 
     effnet = EffNetLite0()
+
+    def stats(features: np.ndarray) -> FeatureStats:
+        return FeatureStats.from_features(features, effnet.backbone_id, 32)
+
     y_features = effnet.encode(y).double().numpy()
-    features = {name: effnet.encode(im.clamp(-1, 1)).double().numpy() for name, im in edits.items()}
+    features = {name: effnet.encode(im).double().numpy() for name, im in edits.items()}
     rng = np.random.default_rng(1)
     draws = [rng.choice(len(x), len(x)) for _ in range(args.resamples)]
-
-    def fd(a: np.ndarray, b: np.ndarray) -> float:
-        return frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
-
-    base = [fd(features["identity"][i], y_features[i]) for i in draws]
-    target_stats = FeatureStats.from_features(y_features, effnet.backbone_id, 32)
+    target_draws = [stats(y_features[i]) for i in draws]  # shared by every map
+    resampled = {name: np.array([fd_from_stats(stats(f[i]), t) for i, t in zip(draws, target_draws)])
+                 for name, f in features.items()}
+    target_stats = stats(y_features)
     rows = {}
     print(f"{len(names)} held-out test pairs; FD-EffNetLite0 against the google test images\n")
     print("| map | FD | mean + covariance term | MSE | FD - identity's FD (bootstrap) |\n|---|---|---|---|---|")
     for name, f in features.items():
-        stats = FeatureStats.from_features(f, effnet.backbone_id, 32)
-        terms = frechet_terms(stats.mu, stats.sigma, target_stats.mu, target_stats.sigma)
-        delta = np.array([fd(f[i], y_features[i]) for i in draws]) - base
-        rows[name] = {"FD": terms["mean"] + terms["covariance"], **terms,
-                      "mse": float(((edits[name].clamp(-1, 1) - y) ** 2).mean()),
+        terms = fd_terms_from_stats(stats(f), target_stats)
+        delta = resampled[name] - resampled["identity"]
+        rows[name] = {**terms, "mse": float(((edits[name] - y) ** 2).mean()),
                       "delta_mean": float(delta.mean()), "delta_std": float(delta.std())}
         r = rows[name]
-        print(f"| {name} | {r['FD']:.1f} | {r['mean']:.1f} + {r['covariance']:.1f} | {r['mse']:.4f} | "
+        print(f"| {name} | {r['distance']:.1f} | {r['mean']:.1f} + {r['covariance']:.1f} | {r['mse']:.4f} | "
               f"{r['delta_mean']:+.1f} +- {r['delta_std']:.1f} |")
     print(json.dumps(rows))
 

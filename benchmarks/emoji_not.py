@@ -18,7 +18,7 @@ import torch
 from monge.baselines import palette_transfer
 from monge.data import Split, open_domain
 from monge.features import EffNetLite0
-from monge.metrics import PerceptualDistance, fd_from_stats, frechet_terms, image_stats, paired_metrics
+from monge.metrics import PerceptualDistance, fd_terms_from_stats, image_stats, paired_metrics
 from monge.train import TrainConfig, load_solver, train
 
 
@@ -55,9 +55,8 @@ def main() -> None:
         t0 = time.perf_counter()
         mapped = fn()
         seconds = time.perf_counter() - t0
-        stats = image_stats(mapped, effnet, cfg.size)
-        terms = frechet_terms(stats.mu, stats.sigma, target_stats.mu, target_stats.sigma)
-        rows[name] = {"FD-EffNetLite0": fd_from_stats(stats, target_stats), **paired_metrics(mapped, y, pd),
+        terms = fd_terms_from_stats(image_stats(mapped, effnet, cfg.size), target_stats)
+        rows[name] = {"FD-EffNetLite0": terms["distance"], **paired_metrics(mapped, y, pd),
                       "seconds": round(seconds, 1), "FD mean term": terms["mean"],
                       "FD covariance term": terms["covariance"], "feature trace": terms["trace1"]}
     print(f"\n{len(names)} held-out test pairs, {cfg.size} px, run {run}\n")

@@ -59,7 +59,7 @@ class FeatureStats:
 
 def frechet_terms(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
                   eps: float = 1e-6) -> dict[str, float]:
-    """The Frechet distance's two parts: ``mean`` = ||mu1 - mu2||^2 and ``covariance`` =
+    """The Frechet ``distance`` with its two parts: ``mean`` = ||mu1 - mu2||^2 and ``covariance`` =
     tr(S1 + S2 - 2 (S1 S2)^(1/2)) (with the usual eps offset if sqrtm fails), and the traces
     ``trace1`` and ``trace2``: they tell a map that moves the features' centre from one that adds
     or removes spread, or spreads them in directions the target does not."""
@@ -73,21 +73,26 @@ def frechet_terms(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: 
     if np.iscomplexobj(covmean):
         covmean = covmean.real
     trace1, trace2 = float(np.trace(sigma1)), float(np.trace(sigma2))
-    return {"mean": float(diff @ diff), "covariance": trace1 + trace2 - 2 * float(np.trace(covmean)),
+    mean, covariance = float(diff @ diff), trace1 + trace2 - 2 * float(np.trace(covmean))
+    return {"distance": max(mean + covariance, 0.0), "mean": mean, "covariance": covariance,
             "trace1": trace1, "trace2": trace2}
 
 
 def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
                      eps: float = 1e-6) -> float:
     """||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)), with the usual eps offset if sqrtm fails."""
-    terms = frechet_terms(mu1, sigma1, mu2, sigma2, eps)
-    return max(terms["mean"] + terms["covariance"], 0.0)
+    return frechet_terms(mu1, sigma1, mu2, sigma2, eps)["distance"]
+
+
+def fd_terms_from_stats(a: FeatureStats, b: FeatureStats) -> dict[str, float]:
+    """:func:`frechet_terms` of two statistics from the same backbone."""
+    if a.backbone_id != b.backbone_id:
+        raise ValueError(f"statistics from different backbones: {a.backbone_id} vs {b.backbone_id}")
+    return frechet_terms(a.mu, a.sigma, b.mu, b.sigma)
 
 
 def fd_from_stats(a: FeatureStats, b: FeatureStats) -> float:
-    if a.backbone_id != b.backbone_id:
-        raise ValueError(f"statistics from different backbones: {a.backbone_id} vs {b.backbone_id}")
-    return frechet_distance(a.mu, a.sigma, b.mu, b.sigma)
+    return fd_terms_from_stats(a, b)["distance"]
 
 
 def kid(features_a: np.ndarray, features_b: np.ndarray, subsets: int = 100, subset_size: int = 1000,

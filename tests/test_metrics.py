@@ -17,7 +17,8 @@ def test_frechet_matches_closed_form_for_diagonal_gaussians():
     assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(expected, rel=1e-6)
     assert frechet_distance(mu1, s1, mu1, s1) == pytest.approx(0.0, abs=1e-6)
     terms = frechet_terms(mu1, s1, mu2, s2)  # 1 + 0 + 4 from the spreads, 5 from the means
-    assert terms == pytest.approx({"mean": 5.0, "covariance": 5.0, "trace1": 14.0, "trace2": 9.0})
+    assert terms == pytest.approx({"distance": expected, "mean": 5.0, "covariance": 5.0,
+                                   "trace1": 14.0, "trace2": 9.0})
 
 
 def test_frechet_survives_singular_covariances():

@@ -38,6 +38,18 @@ def _timed(fn, device: torch.device, warmup: int, repeats: int) -> float:
     return statistics.median(times)
 
 
+def cpu_name() -> str:
+    """This CPU's model and its bf16 matrix support, which decides the bf16-mixed rows (Linux only)."""
+    try:
+        info = open("/proc/cpuinfo").read()
+    except OSError:
+        return "CPU"
+    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "CPU")
+    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
+    isa = "AMX" if "amx_bf16" in flags else "AVX512-BF16" if "avx512_bf16" in flags else "no bf16 ISA"
+    return f"{model} ({isa})"
+
+
 def one(args) -> dict:
     """Time one (preset, size, batch) configuration in this process."""
     from monge.engine import make_fabric
@@ -64,7 +76,8 @@ def one(args) -> dict:
     translate = _timed(lambda: solver.map(images, batch_size=64), device, 1, max(1, args.repeats // 2))
     peak = (torch.cuda.max_memory_allocated(device) if device.type == "cuda"
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) / 2**20
-    return {"device": torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU x{torch.get_num_threads()}",
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{cpu_name()} x{torch.get_num_threads()}"
+    return {"device": name, "malloc_tuned": args.malloc_tuned,
             "preset": args.preset, "size": args.size, "batch": args.batch, "precision": args.precision,
             "channels_last": args.channels_last, "compile": args.compile, "T_step_s": round(t, 4),
             "f_step_s": round(f, 4), "T_steps_per_s": round(1 / t, 2), "f_steps_per_s": round(1 / f, 2),
@@ -92,14 +105,19 @@ def main() -> None:
     p.add_argument("--compile", action="store_true")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--default-malloc", action="store_true",
+                   help="leave glibc's malloc as it is (the monge CLI tunes it; see monge.engine.tune_cpu_allocator)")
     p.add_argument("--one", nargs=3, metavar=("PRESET", "SIZE", "BATCH"), help=argparse.SUPPRESS)
     args = p.parse_args()
+    from monge.engine import tune_cpu_allocator
+    args.malloc_tuned = not args.default_malloc and tune_cpu_allocator()
     if args.one:
         args.preset, args.size, args.batch = args.one[0], int(args.one[1]), int(args.one[2])
         print(json.dumps(one(args)))
         return
     flags = ["--device", args.device, "--precision", args.precision, "--repeats", str(args.repeats)] + \
-        (["--channels-last"] if args.channels_last else []) + (["--compile"] if args.compile else [])
+        (["--channels-last"] if args.channels_last else []) + (["--compile"] if args.compile else []) + \
+        (["--default-malloc"] if args.default_malloc else [])
     rows = []
     print("| device | preset | px | batch | precision | T-step (s) | f-step (s) | T-steps/s | outer step (s) | "
           "translate img/s | peak MiB |\n|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
@@ -115,7 +133,8 @@ def main() -> None:
                 r = json.loads(done.stdout.strip().splitlines()[-1])
                 rows.append(r)
                 print(f"| {r['device']} | {preset} | {size} | {batch} | {r['precision']}"
-                      f"{' CL' if r['channels_last'] else ''}{' compiled' if r['compile'] else ''} | {r['T_step_s']} | "
+                      f"{' CL' if r['channels_last'] else ''}{' compiled' if r['compile'] else ''}"
+                      f"{' default malloc' if not r['malloc_tuned'] else ''} | {r['T_step_s']} | "
                       f"{r['f_step_s']} | {r['T_steps_per_s']} | {r['outer_step_s']} | {r['translate_img_per_s']} | "
                       f"{r['peak_MiB']} |", flush=True)
     enc = encoding_speed(args.device, args.repeats)

@@ -484,10 +484,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .engine import tune_cpu_allocator
     from .features import WeightsNotFound
     from .solvers import DivergenceError
 
     args = build_parser().parse_args(argv)
+    tune_cpu_allocator()
     try:
         args.func(args)
     except (CLIError, DataError, WeightsNotFound, ValueError, FileNotFoundError, DivergenceError) as err:

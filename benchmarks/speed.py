@@ -105,19 +105,16 @@ def main() -> None:
     p.add_argument("--compile", action="store_true")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--default-malloc", action="store_true",
-                   help="leave glibc's malloc as it is (the monge CLI tunes it; see monge.engine.tune_cpu_allocator)")
     p.add_argument("--one", nargs=3, metavar=("PRESET", "SIZE", "BATCH"), help=argparse.SUPPRESS)
     args = p.parse_args()
     from monge.engine import tune_cpu_allocator
-    args.malloc_tuned = not args.default_malloc and tune_cpu_allocator()
+    args.malloc_tuned = tune_cpu_allocator()  # as the monge CLI does; MONGE_TUNE_MALLOC=0 for the default
     if args.one:
         args.preset, args.size, args.batch = args.one[0], int(args.one[1]), int(args.one[2])
         print(json.dumps(one(args)))
         return
     flags = ["--device", args.device, "--precision", args.precision, "--repeats", str(args.repeats)] + \
-        (["--channels-last"] if args.channels_last else []) + (["--compile"] if args.compile else []) + \
-        (["--default-malloc"] if args.default_malloc else [])
+        (["--channels-last"] if args.channels_last else []) + (["--compile"] if args.compile else [])
     rows = []
     print("| device | preset | px | batch | precision | T-step (s) | f-step (s) | T-steps/s | outer step (s) | "
           "translate img/s | peak MiB |\n|---|---|---|---|---|---|---|---|---|---|---|", flush=True)

@@ -34,8 +34,10 @@ def make_h5(path: Path, n: int, size: int = 32, seed: int = 0) -> None:
 def measure(source: str, target: str, steps: int) -> dict:
     import torch
 
+    from monge.engine import tune_cpu_allocator
     from monge.train import TrainConfig, build_solver, make_sampler, open_splits
 
+    tuned = tune_cpu_allocator()  # as `monge train` does; MONGE_TUNE_MALLOC=0 for glibc's default
     torch.manual_seed(0)
     cfg = TrainConfig(source=source, target=target, out=tempfile.mkdtemp(), steps=steps, test_fraction=0.01)
     t0 = time.perf_counter()
@@ -48,7 +50,8 @@ def measure(source: str, target: str, steps: int) -> dict:
     for sampler in (sample_x, sample_y):  # stop the workers, so that their peak is counted
         getattr(sampler, "close", lambda: None)()
     gc.collect()
-    return {"images": len(src_train), "peak_rss_MiB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    return {"images": len(src_train), "malloc_tuned": tuned,
+            "peak_rss_MiB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "worker_peak_rss_MiB": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
             "streamed": len(src_train) * 3 * cfg.size**2 * 4 > cfg.cache_mb * 2**20, "seconds": round(time.perf_counter() - t0, 1)}
 

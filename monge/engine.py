@@ -1,4 +1,4 @@
-"""Devices, mixed precision and data parallelism, through Lightning Fabric.
+"""Devices, mixed precision and data parallelism, through Lightning Fabric; the CPU allocator.
 
 Why Fabric (and not Accelerate or a home-made DDP loop): NOT is a hand-written max-min loop with
 two models and two optimisers, k map updates per potential update and each net frozen in turn.
@@ -28,11 +28,11 @@ def tune_cpu_allocator(keep_bytes: int = ALLOCATOR_KEEP_BYTES) -> bool:
     """Let glibc's malloc reuse freed tensor memory instead of returning it to the OS at once.
 
     By default glibc serves large blocks (most activations) with fresh ``mmap`` pages and unmaps
-    them on free, so every training step pays page faults for memory it just released; on a
-    2-core CPU that was 40 % of the wall time of a T-step benchmark and 2.6x on feature encoding
-    (``benchmarks/README.md``). This raises the mmap and trim thresholds to ``keep_bytes`` for the
-    whole process, as ``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_`` would; peak resident
-    memory may grow by up to that much. The ``monge`` CLI calls it; the Python API leaves the
+    them on free, so every step pays page faults for memory it just released. On a 2-core CPU
+    that made ``monge demo`` 10 % slower and feature encoding 2.6x slower (``benchmarks/README.md``).
+    This raises the mmap and trim thresholds to ``keep_bytes`` for the whole process, as
+    ``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_`` would; peak resident memory may grow by
+    up to that much. The ``monge`` CLI calls it; the Python API leaves the
     process alone unless you call it. Does nothing, and returns False, off glibc, when
     ``MONGE_TUNE_MALLOC=0``, or when the user already chose (those variables, or a malloc in
     ``LD_PRELOAD`` such as jemalloc or tcmalloc).

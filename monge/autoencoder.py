@@ -53,6 +53,7 @@ class ReconstructionSolver(NOT):
     makes as many network updates as NOT's map; the potential is never used."""
 
     def t_loss(self, x: torch.Tensor) -> torch.Tensor:
+        """The reconstruction cost alone: E cost(x, T(x))."""
         with self._autocast():
             return self.cost(x, self._T_train(x)).float().mean()
 

@@ -92,6 +92,7 @@ def fd_terms_from_stats(a: FeatureStats, b: FeatureStats) -> dict[str, float]:
 
 
 def fd_from_stats(a: FeatureStats, b: FeatureStats) -> float:
+    """The Frechet distance between two feature statistics of the same backbone."""
     return fd_terms_from_stats(a, b)["distance"]
 
 

@@ -144,4 +144,5 @@ class ResidualMLP(MLP):
 
 
 def count_parameters(module: nn.Module) -> int:
+    """The number of weights in ``module``."""
     return sum(p.numel() for p in module.parameters())

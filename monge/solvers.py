@@ -133,6 +133,7 @@ class NOT:
 
     @property
     def stochastic(self) -> bool:
+        """Whether T takes noise, T(x, z) (the cost says so: the gamma-weak cost is stochastic)."""
         return self.cost.stochastic
 
     # ------------------------------------------------------------------ mapping
@@ -177,12 +178,18 @@ class NOT:
         return self.fabric.autocast() if self.fabric is not None else contextlib.nullcontext()
 
     def t_loss(self, x: torch.Tensor) -> torch.Tensor:
+        """The map's objective on a source batch, to minimise: E cost(x, T(x)) - E f(T(x)).
+
+        A stochastic map draws ``z_count`` outputs T(x, z) per input, which the weak cost compares
+        with x as a set. This is the inner problem of the max-min dual; override it to change what
+        the map optimises (the plain auto-encoder baseline does)."""
         with self._autocast():
             out = self._apply(x, self.z_count, self._T_train)
             flat = out.flatten(0, 1) if self.stochastic else out
             return self.cost(x, out).float().mean() - self.f(flat).float().mean()
 
     def f_loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The potential's objective, to minimise: E f(T(x)) - E f(y), with T(x) held fixed."""
         with self._autocast():
             with torch.no_grad():
                 tx = self._apply(x, 1)
@@ -256,6 +263,7 @@ class NOT:
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict:
+        """Both nets, both optimisers, the step count and the map's moving average (if any)."""
         state = {"T": self.T.state_dict(), "f": self.f.state_dict(), "opt_T": self.opt_T.state_dict(),
                  "opt_f": self.opt_f.state_dict(), "steps_done": self.steps_done}
         if self.T_ema is not None:
@@ -263,6 +271,7 @@ class NOT:
         return state
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore what :meth:`state_dict` returned, to resume training exactly."""
         self.T.load_state_dict(state["T"])
         self.f.load_state_dict(state["f"])
         self.opt_T.load_state_dict(state["opt_T"])
@@ -272,5 +281,6 @@ class NOT:
             self.T_ema.load_state_dict(state["T_ema"])
 
     def parameters_finite(self) -> bool:
+        """False once any weight of T or f is NaN or infinite (a diverged run)."""
         return all(torch.isfinite(p).all() for m in (self.T, self.f) for p in m.parameters())
 

@@ -173,6 +173,7 @@ def save_checkpoint(path: Path, solver: NOT, cfg: TrainConfig, data_rng: torch.G
 
 
 def load_checkpoint(path: str | Path) -> dict:
+    """A checkpoint's dict (weights only, on the CPU); a missing or torn file raises DataError naming it."""
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:

@@ -44,10 +44,13 @@ def cpu_name() -> str:
         info = open("/proc/cpuinfo").read()
     except OSError:
         return "CPU"
-    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "CPU")
-    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
+    fields: dict[str, str] = {}
+    for line in info.splitlines():  # the first core's entry of each field
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    flags = set(fields.get("flags", "").split())
     isa = "AMX" if "amx_bf16" in flags else "AVX512-BF16" if "avx512_bf16" in flags else "no bf16 ISA"
-    return f"{model} ({isa})"
+    return f"{fields.get('model name', 'CPU')} ({isa})"
 
 
 def one(args) -> dict:

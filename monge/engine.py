@@ -32,10 +32,9 @@ def tune_cpu_allocator(keep_bytes: int = ALLOCATOR_KEEP_BYTES) -> bool:
     that made ``monge demo`` 10 % slower and feature encoding 2.6x slower (``benchmarks/README.md``).
     This raises the mmap and trim thresholds to ``keep_bytes`` for the whole process, as
     ``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_`` would; peak resident memory may grow by
-    up to that much. The ``monge`` CLI calls it; the Python API leaves the
-    process alone unless you call it. Does nothing, and returns False, off glibc, when
-    ``MONGE_TUNE_MALLOC=0``, or when the user already chose (those variables, or a malloc in
-    ``LD_PRELOAD`` such as jemalloc or tcmalloc).
+    up to that much. The ``monge`` CLI calls it; the Python API leaves the process alone unless you
+    call it. Does nothing, and returns False, off glibc, when ``MONGE_TUNE_MALLOC=0``, or when the
+    user already chose (those variables, or a malloc in ``LD_PRELOAD`` such as jemalloc or tcmalloc).
     """
     env = os.environ
     if (env.get("MONGE_TUNE_MALLOC") == "0" or "MALLOC_MMAP_THRESHOLD_" in env or "MALLOC_TRIM_THRESHOLD_" in env

@@ -86,7 +86,7 @@ def cmd_data_emoji(args: argparse.Namespace) -> None:
 TRAIN_OPTIONS = ("size", "unet_base", "f_width", "f_max_width", "batch_size", "t_steps", "lr", "gamma", "z_count",
                  "z_std", "seed", "test_fraction", "eval_every", "eval_images", "backbone", "inception_weights",
                  "device", "h5_key", "crop", "cost", "preset", "residual", "norm", "devices", "num_nodes", "precision",
-                 "sync_batchnorm", "channels_last", "compile", "cache_mb", "workers", "ema")
+                 "sync_batchnorm", "channels_last", "compile", "cache_mb", "workers", "ema", "augment", "f_norm")
 
 
 def _train_config(args: argparse.Namespace):
@@ -268,6 +268,9 @@ def _add_train_options(p: argparse.ArgumentParser, costs: tuple[str, ...] = ("st
                    help="T(x) = x + UNet(x), starting at the identity (cpu preset: on; paper: off)")
     g.add_argument("--ema", type=float, help="map with an exponential moving average of T's weights, this decay "
                                              "per map update (e.g. 0.999; default 0: off)")
+    g.add_argument("--augment", help="differentiable augmentations of the potential's inputs, T(x) and y alike: "
+                                     "none (default) or a comma-separated subset of translation,cutout")
+    g.add_argument("--f-norm", choices=["none", "spectral"], help="the potential's weight normalisation (none)")
     g.add_argument("--gamma", type=float, help="weak cost's gamma (0.66)")
     g.add_argument("--z-count", type=int, help="noise draws per input for the weak cost (8)")
     g.add_argument("--z-std", type=float)

@@ -137,10 +137,50 @@ class MLP(nn.Module):
 
 
 class ResidualMLP(MLP):
-    """An MLP map that learns a displacement: ``T(x) = x + MLP(x)`` (the noise inputs are dropped from the skip)."""
+    """An MLP map that learns a displacement: ``T(x) = x + MLP(x)`` (the noise inputs are dropped from the skip).
+
+    With ``affine=True`` the displacement also has a linear path, ``T(x) = x + W x + b + MLP(x)``
+    (W starts at zero): maps that are mostly linear, such as OT maps between near-Gaussian
+    mixtures, need not be built from the MLP's nonlinearities.
+    """
+
+    def __init__(self, d_in: int, d_out: int, hidden: tuple[int, ...] = (128, 128, 128), activation: type = nn.ReLU,
+                 affine: bool = False):
+        super().__init__(d_in, d_out, hidden, activation)
+        self.linear = nn.Linear(d_in, d_out) if affine else None
+        if self.linear is not None:
+            nn.init.zeros_(self.linear.weight)
+            nn.init.zeros_(self.linear.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x[:, : self.d_out] + self.net(x)
+        out = x[:, : self.d_out] + self.net(x)
+        return out if self.linear is None else out + self.linear(x)
+
+
+class QuadraticMLP(MLP):
+    """A scalar potential with a quadratic skip: ``f(y) = MLP(y) + y^T B y`` (B learnt, starting at zero).
+
+    The quadratic-cost OT potential is a quadratic plus a correction; the skip carries the quadratic
+    part, as the W2 benchmark's own input-convex networks do.
+    """
+
+    def __init__(self, d_in: int, hidden: tuple[int, ...] = (128, 128, 128), activation: type = nn.ReLU):
+        super().__init__(d_in, 1, hidden, activation)
+        self.quadratic = nn.Parameter(torch.zeros(d_in, d_in))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x) + ((x @ self.quadratic) * x).sum(1)
+
+
+def spectral_normalise(module: nn.Module) -> nn.Module:
+    """Spectral normalisation (Miyato et al. 2018) of every convolution and linear layer: a
+    1-Lipschitz-per-layer potential, which cannot sharpen on the details of a few images."""
+    for name, child in module.named_children():
+        if isinstance(child, (nn.Conv2d, nn.Linear)):
+            setattr(module, name, nn.utils.parametrizations.spectral_norm(child))
+        else:
+            spectral_normalise(child)
+    return module
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -108,8 +108,11 @@ class NOT:
 
     def __init__(self, T: nn.Module, f: nn.Module, cost: Cost | None = None, t_steps: int = 10, lr: float = 1e-4,
                  weight_decay: float = 1e-10, z_count: int = 8, z_channels: int = 1, z_std: float = 0.1,
-                 ema: float = 0.0, device: str | torch.device | None = None, fabric=None):
+                 ema: float = 0.0, augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                 device: str | torch.device | None = None, fabric=None):
         self.fabric = fabric
+        # a random differentiable augmentation of every input of f, real and mapped alike (see monge.augment)
+        self.augment = augment or (lambda x: x)
         self.device = fabric.device if fabric is not None else torch.device(device or "cpu")
         self.T, self.f = T.to(self.device), f.to(self.device)
         self.cost = (cost or QuadraticCost()).to(self.device)
@@ -186,7 +189,7 @@ class NOT:
         with self._autocast():
             out = self._apply(x, self.z_count, self._T_train)
             flat = out.flatten(0, 1) if self.stochastic else out
-            return self.cost(x, out).float().mean() - self.f(flat).float().mean()
+            return self.cost(x, out).float().mean() - self.f(self.augment(flat)).float().mean()
 
     def f_loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The potential's objective, to minimise: E f(T(x)) - E f(y), with T(x) held fixed."""
@@ -194,7 +197,7 @@ class NOT:
             with torch.no_grad():
                 tx = self._apply(x, 1)
                 tx = tx.flatten(0, 1) if self.stochastic else tx
-            scores = self._f_train(torch.cat([tx.to(y.dtype), y])).float()  # one forward: one DDP reduction
+            scores = self._f_train(self.augment(torch.cat([tx.to(y.dtype), y]))).float()  # one forward: one DDP reduction
         return scores[: len(tx)].mean() - scores[len(tx):].mean()
 
     def _update(self, loss: torch.Tensor, opt: torch.optim.Optimizer, what: str) -> float:

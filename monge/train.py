@@ -25,10 +25,11 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from .augment import Augment
 from .costs import make_cost
 from .data import DataError, Split, open_domain, split_domain
 from .metrics import PerceptualDistance, fd_from_stats, image_stats, paired_metrics
-from .nets import ResNetPotential, UNet
+from .nets import ResNetPotential, UNet, spectral_normalise
 from .solvers import NOT, DivergenceError, StreamSampler, as_sampler
 from .viz import plot_curves, save_grid
 
@@ -85,6 +86,8 @@ class TrainConfig:
     channels_last: bool | None = None  # NHWC memory layout for the convolutions
     compile: bool = False  # torch.compile the map and the potential
     ema: float = 0.0  # decay of an exponential moving average of the map's weights used to map (0: off)
+    augment: str = "none"  # differentiable augmentations of f's inputs: none or a subset of translation,cutout
+    f_norm: str = "none"  # the potential's weight normalisation: none or spectral
 
     def __post_init__(self):
         if self.preset not in PRESETS:
@@ -133,6 +136,10 @@ def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
         raise ValueError(f"map_net {cfg.map_net} with cost {cfg.cost}: expected unet, or autoencoder with a "
                          "deterministic cost")
     f = ResNetPotential(cfg.size, 3, cfg.f_width, cfg.f_max_width)
+    if cfg.f_norm == "spectral":
+        f = spectral_normalise(f)
+    elif cfg.f_norm != "none":
+        raise ValueError(f"f_norm {cfg.f_norm}: expected none or spectral")
     if cfg.sync_batchnorm:
         T = torch.nn.SyncBatchNorm.convert_sync_batchnorm(T)
     if cfg.channels_last:
@@ -148,7 +155,7 @@ def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
     elif cfg.objective != "not":
         raise ValueError(f"objective {cfg.objective}: expected not or reconstruction")
     return solver_cls(T, f, cost, t_steps=cfg.t_steps, lr=cfg.lr, z_count=cfg.z_count, z_channels=z_channels,
-                      z_std=cfg.z_std, ema=cfg.ema, device=None if fabric is not None else cfg.device, fabric=fabric)
+                      z_std=cfg.z_std, ema=cfg.ema, augment=Augment(cfg.augment) or None, device=None if fabric is not None else cfg.device, fabric=fabric)
 
 
 # ---------------------------------------------------------------- checkpoints --------------------

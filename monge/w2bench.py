@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from .costs import QuadraticCost
 from .data import DataError
 from .metrics import l2_uvp
-from .nets import MLP, ResidualMLP
+from .nets import MLP, QuadraticMLP, ResidualMLP
 from .solvers import NOT
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "w2bench"
@@ -72,9 +72,14 @@ class W2Pair:
 
 
 def gaussian_mixture_sampler(dim: int, seed: int = 0, generator: torch.Generator | None = None):
-    """P of the benchmark: 3 equally weighted Gaussians c_k + 0.4 M_k z, rescaled (see the data README)."""
-    rng = np.random.default_rng(seed)
-    centres = np.stack([rng.permutation(3) for _ in range(dim)], axis=1).astype(np.float64) - 1.0  # (3, D)
+    """P of the benchmark: 3 equally weighted Gaussians c_k + 0.4 M_k z, rescaled (see the data README).
+
+    The centres and matrices are drawn as the benchmark drew them, with NumPy's legacy generator
+    (``RandomState``): ``seed=0`` gives the published instance, whose draw the potentials were fitted
+    to; another seed gives another (valid, but different) instance.
+    """
+    rng = np.random.RandomState(seed)
+    centres = np.stack([rng.choice(range(3), 3, replace=False) for _ in range(dim)], axis=1).astype(np.float64) - 1.0
     mats = rng.normal(size=(3, dim, dim))
     mats /= np.linalg.norm(mats, axis=2, keepdims=True)
     scale = np.sqrt((centres**2).sum(1).mean() + dim * 0.4**2) / np.sqrt(dim)
@@ -143,12 +148,17 @@ def discrete_ot_map(x_train: torch.Tensor, y_train: torch.Tensor) -> Callable[[t
     return lambda x: torch.tensor(transport.transform(Xs=x.double().numpy()), dtype=torch.float32)
 
 
-def not_solver(dim: int, hidden: int | None = None, lr: float = 1e-3, t_steps: int = 10) -> NOT:
-    """NOT with MLPs for vectors: a residual map T(x) = x + MLP(x) and an MLP potential."""
+def not_solver(dim: int, hidden: int | None = None, lr: float = 1e-3, t_steps: int = 10, skip: bool = True,
+               ema: float = 0.0) -> NOT:
+    """NOT with MLPs for vectors: a residual map T(x) = x + MLP(x) and an MLP potential.
+
+    ``skip`` adds a linear path to the map and a quadratic one to the potential
+    (:class:`~monge.nets.ResidualMLP` with ``affine``, :class:`~monge.nets.QuadraticMLP`).
+    """
     h = hidden or max(128, 4 * dim)
-    T = ResidualMLP(dim, dim, (h, h, h), activation=nn.SiLU)
-    f = MLP(dim, 1, (h, h, h), activation=nn.SiLU)
-    return NOT(T, f, QuadraticCost(), t_steps=t_steps, lr=lr, weight_decay=0.0)
+    T = ResidualMLP(dim, dim, (h, h, h), activation=nn.SiLU, affine=skip)
+    f = QuadraticMLP(dim, (h, h, h), activation=nn.SiLU) if skip else MLP(dim, 1, (h, h, h), activation=nn.SiLU)
+    return NOT(T, f, QuadraticCost(), t_steps=t_steps, lr=lr, weight_decay=0.0, ema=ema)
 
 
 def run_w2(dim: int, pair: str = "mix3tomix10", steps: int = 5000, batch_size: int = 1024, n_eval: int = 4096,

@@ -19,6 +19,8 @@ import time
 
 import torch
 
+from monge.engine import cpu_name
+
 
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
@@ -36,21 +38,6 @@ def _timed(fn, device: torch.device, warmup: int, repeats: int) -> float:
         _sync(device)
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
-
-
-def cpu_name() -> str:
-    """This CPU's model and its bf16 matrix support, which decides the bf16-mixed rows (Linux only)."""
-    try:
-        info = open("/proc/cpuinfo").read()
-    except OSError:
-        return "CPU"
-    fields: dict[str, str] = {}
-    for line in info.splitlines():  # the first core's entry of each field
-        key, _, value = line.partition(":")
-        fields.setdefault(key.strip(), value.strip())
-    flags = set(fields.get("flags", "").split())
-    isa = "AMX" if "amx_bf16" in flags else "AVX512-BF16" if "avx512_bf16" in flags else "no bf16 ISA"
-    return f"{fields.get('model name', 'CPU')} ({isa})"
 
 
 def one(args) -> dict:

@@ -1,34 +1,53 @@
-"""The continuous W2 benchmark over several dimensions: one markdown row per dimension.
+"""The continuous W2 benchmark over several dimensions, on the published instance: one row per D.
 
-    python benchmarks/w2.py --dims 2 4 8 16 --steps 3000
+    python benchmarks/w2.py --dims 2 4 8 16 --steps 6000 6000 8000 10000
+    python benchmarks/w2.py --dims 128 --steps 3000 --hidden 256 --out results/w2_128.json
 
-Runs `monge bench w2` for each dimension (same seed, same samples for every method) and prints a
-markdown table of L2-UVP (%) for the identity, the best linear map, POT's discrete OT (EMD on
-4,096 samples, out-of-sample barycentric map) and monge's NOT, with the paper's MM:R figure.
+Runs :func:`monge.w2bench.run_w2` for each dimension (seed 0: the published instance; the same
+samples for every method) and prints a markdown table of L2-UVP (%) for the identity, the best
+linear map, POT's discrete OT (EMD on 4,096 samples, out-of-sample barycentric map) and monge's
+NOT, beside the paper's MM:R and best published figures, with the wall time and the CPU.
 """
 import argparse
 import json
+import time
+from pathlib import Path
 
+from monge.engine import cpu_name
 from monge.w2bench import run_w2
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dims", type=int, nargs="+", default=[2, 4, 8, 16])
-    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--steps", type=int, nargs="+", default=[3000], help="NOT steps: one value, or one per --dims")
+    p.add_argument("--hidden", type=int, help="MLP width (default max(128, 4 D))")
     p.add_argument("--pair", default="mix3tomix10")
+    p.add_argument("--seed", type=int, default=0, help="0: the published instance")
+    p.add_argument("--out", help="append each dimension's JSON result to this file (one line each)")
     args = p.parse_args()
+    steps = args.steps * len(args.dims) if len(args.steps) == 1 else args.steps
+    if len(steps) != len(args.dims):
+        p.error("--steps: give one value or one per --dims")
     rows = []
-    for dim in args.dims:
-        r = run_w2(dim, args.pair, args.steps, progress=False)
+    for dim, n in zip(args.dims, steps):
+        t0 = time.perf_counter()
+        r = run_w2(dim, args.pair, n, seed=args.seed, progress=False, hidden=args.hidden)
+        r.update(cpu=cpu_name(), wall_seconds=round(time.perf_counter() - t0, 1))
         rows.append(r)
-        print(json.dumps(r), flush=True)
-    print("\n| D | identity | linear | POT EMD | monge NOT | paper MM:R | NOT time (s) |\n|---|---|---|---|---|---|---|")
+        line = json.dumps(r)
+        print(line, flush=True)
+        if args.out:
+            with open(args.out, "a") as fh:
+                fh.write(line + "\n")
+    print(f"\nCPU: {rows[0]['cpu']}\n")
+    print("| D | identity | linear | POT EMD | monge NOT | steps | paper MM:R | best published | NOT time (s) |\n"
+          "|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         m = r["results"]
         print(f"| {r['dim']} | {m['identity']['L2-UVP']:.1f} | {m['linear']['L2-UVP']:.1f} | "
-              f"{m['pot-emd']['L2-UVP']:.2f} | {m['monge-not']['L2-UVP']:.2f} | {r['published_MM:R']} | "
-              f"{m['monge-not']['seconds']:.0f} |")
+              f"{m['pot-emd']['L2-UVP']:.2f} | {m['monge-not']['L2-UVP']:.2f} | {m['monge-not']['steps']} | "
+              f"{r['published_MM:R']} | {r['published_best']} | {m['monge-not']['seconds']:.0f} |")
 
 
 if __name__ == "__main__":

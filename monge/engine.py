@@ -73,3 +73,18 @@ def make_fabric(device: str = "cpu", devices: int = 1, num_nodes: int = 1, preci
                     precision=PRECISIONS[precision], strategy=strategy)
     fabric.launch()
     return fabric
+
+
+def cpu_name() -> str:
+    """This CPU's model and its bf16 matrix support, which decides the bf16-mixed rows (Linux only)."""
+    try:
+        info = open("/proc/cpuinfo").read()
+    except OSError:
+        return "CPU"
+    fields: dict[str, str] = {}
+    for line in info.splitlines():  # the first core's entry of each field
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    flags = set(fields.get("flags", "").split())
+    isa = "AMX" if "amx_bf16" in flags else "AVX512-BF16" if "avx512_bf16" in flags else "no bf16 ISA"
+    return f"{fields.get('model name', 'CPU')} ({isa})"

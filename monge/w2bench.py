@@ -7,6 +7,7 @@ A closed-form Gaussian-to-Gaussian pair (``gaussian``) serves as a sanity check.
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +25,11 @@ from .metrics import l2_uvp
 from .nets import MLP, QuadraticMLP, ResidualMLP
 from .solvers import NOT
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "w2bench"
-PUBLISHED_MMR = {2: 0.1, 4: 0.3, 8: 0.7, 16: 1.9, 32: 2.8, 64: 4.5}  # the paper's MM:R L2-UVP (%)
+PACKAGED_DATA = Path(__file__).parent / "assets" / "w2bench"
+DIMS = (2, 4, 8, 16, 32, 64, 128)
+# the paper's L2-UVP (%): MM:R (diverged at D = 128) and the best of all its solvers
+PUBLISHED_MMR = {2: 0.1, 4: 0.3, 8: 0.7, 16: 1.9, 32: 2.8, 64: 4.5}
+PUBLISHED_BEST = {2: 0.1, 4: 0.3, 8: 0.7, 16: 1.4, 32: 2.8, 64: 3.2, 128: 2.0}
 
 
 class BenchmarkICNN(nn.Module):
@@ -33,20 +37,22 @@ class BenchmarkICNN(nn.Module):
 
     def __init__(self, state: dict[str, torch.Tensor]):
         super().__init__()
-        self.A = [state[f"quadratic_layers.{k}.quadratic_decomposed"] for k in range(3)]  # (D, rank, h_k)
-        self.W = [state[f"quadratic_layers.{k}.weight"] for k in range(3)]
-        self.b = [state[f"quadratic_layers.{k}.bias"] for k in range(3)]
-        self.convex = [state[f"convex_layers.{j}.weight"] for j in range(2)]
-        self.final = state["final_layer.weight"]
+        for k in range(3):  # buffers, so that .to(device) moves them
+            self.register_buffer(f"A{k}", state[f"quadratic_layers.{k}.quadratic_decomposed"])  # (D, rank, h_k)
+            self.register_buffer(f"W{k}", state[f"quadratic_layers.{k}.weight"])
+            self.register_buffer(f"b{k}", state[f"quadratic_layers.{k}.bias"])
+        for j in range(2):
+            self.register_buffer(f"convex{j}", state[f"convex_layers.{j}.weight"])
+        self.register_buffer("final", state["final_layer.weight"])
 
     def _quadratic(self, k: int, x: torch.Tensor) -> torch.Tensor:
-        quad = torch.einsum("nd,drh->nrh", x, self.A[k]).pow(2).sum(1)
-        return quad + F.linear(x, self.W[k], self.b[k])
+        quad = torch.einsum("nd,drh->nrh", x, getattr(self, f"A{k}")).pow(2).sum(1)
+        return quad + F.linear(x, getattr(self, f"W{k}"), getattr(self, f"b{k}"))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = self._quadratic(0, x)
         for j in range(2):
-            z = F.celu(F.linear(z, self.convex[j]) + self._quadratic(j + 1, x))
+            z = F.celu(F.linear(z, getattr(self, f"convex{j}")) + self._quadratic(j + 1, x))
         return F.linear(z, self.final).squeeze(1) + 0.5 * 0.01 * x.pow(2).sum(1)
 
 
@@ -94,22 +100,39 @@ def gaussian_mixture_sampler(dim: int, seed: int = 0, generator: torch.Generator
     return sample
 
 
-def mix3tomix10(dim: int, data_dir: str | Path | None = None, seed: int = 0) -> W2Pair:
-    """The benchmark pair at dimension ``dim`` from its two potential files."""
-    folder = Path(data_dir) if data_dir else DEFAULT_DATA_DIR
-    nets = []
-    for v in (1, 2):
-        path = folder / f"mix3tomix10_{dim}_v{v}.pt"
+def _load_potentials(dim: int, data_dir: str | Path | None) -> list[dict[str, torch.Tensor]]:
+    """The two potentials' state dicts: from ``data_dir`` (or ``$MONGE_W2_DATA``), a folder of the
+    benchmark's own ``mix3tomix10_{D}_v{1,2}.pt`` files, else from the copy shipped with monge."""
+    folder = data_dir or os.environ.get("MONGE_W2_DATA")
+    if folder is None:
+        path = PACKAGED_DATA / f"mix3tomix10_{dim}.safetensors"
         if not path.is_file():
-            raise DataError(f"{path}: benchmark potential not found (dimensions 2-128 live in shared/data/w2bench)")
-        nets.append(BenchmarkICNN(torch.load(path, map_location="cpu", weights_only=True)))
+            raise DataError(f"{path}: no benchmark potential for dimension {dim} (shipped: {', '.join(map(str, DIMS))})")
+        from safetensors.torch import load_file
+
+        flat = load_file(path)
+        return [{k.split(".", 1)[1]: v for k, v in flat.items() if k.startswith(f"v{v_}.")} for v_ in (1, 2)]
+    states = []
+    for v in (1, 2):
+        path = Path(folder) / f"mix3tomix10_{dim}_v{v}.pt"
+        if not path.is_file():
+            raise DataError(f"{path}: benchmark potential not found; put the benchmark's mix3tomix10_{dim}_v1.pt "
+                            "and _v2.pt there, or leave data_dir and MONGE_W2_DATA unset to use the shipped copy")
+        states.append(torch.load(path, map_location="cpu", weights_only=True))
+    return states
+
+
+def mix3tomix10(dim: int, data_dir: str | Path | None = None, seed: int = 0) -> W2Pair:
+    """The benchmark pair at dimension ``dim``; ``seed=0`` is the published instance."""
+    nets = [BenchmarkICNN(state) for state in _load_potentials(dim, data_dir)]
     sample_p = gaussian_mixture_sampler(dim, seed)
     potential = lambda x: nets[0](x) + nets[1](x)  # noqa: E731
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         g = _gradient(potential, sample_p(2**14))
     mean, std = g.mean(0), g.var(0).mean().sqrt()
-    return W2Pair(dim, sample_p, lambda x: (_gradient(potential, x) - mean) / std, f"mix3tomix10-{dim}")
+    instance = "published" if seed == 0 else f"seed-{seed}"
+    return W2Pair(dim, sample_p, lambda x: (_gradient(potential, x) - mean) / std, f"mix3tomix10-{dim} ({instance})")
 
 
 def gaussian_pair(dim: int, seed: int = 0) -> W2Pair:
@@ -163,8 +186,11 @@ def not_solver(dim: int, hidden: int | None = None, lr: float = 1e-3, t_steps: i
 
 def run_w2(dim: int, pair: str = "mix3tomix10", steps: int = 5000, batch_size: int = 1024, n_eval: int = 4096,
            n_discrete: int = 4096, seed: int = 0, data_dir: str | Path | None = None, progress: bool = True,
-           hidden: int | None = None, lr: float = 1e-3) -> dict:
-    """L2-UVP (%) of the identity, the best linear map, POT's discrete OT and monge's NOT on one pair."""
+           hidden: int | None = None, lr: float = 1e-3, t_steps: int = 10, skip: bool = True) -> dict:
+    """L2-UVP (%) of the identity, the best linear map, POT's discrete OT and monge's NOT on one pair.
+
+    ``seed=0`` scores the published instance of the benchmark; every method sees the same samples.
+    """
     torch.manual_seed(seed)
     problem = mix3tomix10(dim, data_dir, seed) if pair == "mix3tomix10" else gaussian_pair(dim, seed)
     x_eval = problem.sample_p(n_eval)
@@ -183,7 +209,7 @@ def run_w2(dim: int, pair: str = "mix3tomix10", steps: int = 5000, batch_size: i
     score("linear", lambda: linear_map(x_fit, y_fit))
     score("pot-emd", lambda: discrete_ot_map(x_fit[:n_discrete], y_fit[:n_discrete]), samples=n_discrete)
 
-    solver = not_solver(dim, hidden, lr)
+    solver = not_solver(dim, hidden, lr, t_steps, skip)
     sched_T = torch.optim.lr_scheduler.CosineAnnealingLR(solver.opt_T, steps)
     sched_f = torch.optim.lr_scheduler.CosineAnnealingLR(solver.opt_f, steps)
 
@@ -192,6 +218,9 @@ def run_w2(dim: int, pair: str = "mix3tomix10", steps: int = 5000, batch_size: i
                    callback=lambda *_: (sched_T.step(), sched_f.step()))
         return lambda x: solver.map(x, batch_size=4096)
 
-    score("monge-not", fit_not, steps=steps, batch_size=batch_size)
-    return {"pair": problem.name, "dim": dim, "published_MM:R": PUBLISHED_MMR.get(dim) if pair == "mix3tomix10" else None,
-            "results": results}
+    score("monge-not", fit_not, steps=steps, batch_size=batch_size, hidden=hidden or max(128, 4 * dim),
+          t_steps=t_steps, skip=skip)
+    published = pair == "mix3tomix10" and seed == 0
+    return {"pair": problem.name, "dim": dim, "seed": seed,
+            "published_MM:R": PUBLISHED_MMR.get(dim) if published else None,
+            "published_best": PUBLISHED_BEST.get(dim) if published else None, "results": results}

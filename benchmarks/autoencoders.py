@@ -9,6 +9,7 @@ on the held-out test split: PD-EffNetLite0 and MSE of reconstructions to their i
 of the reconstructions against the test images, and, for NOT-AE, the potential's mean score on real
 test images and on their reconstructions (a trained potential should rank real images higher).
 """
+
 import argparse
 import json
 import time
@@ -17,10 +18,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from monge.data import Split, open_domain
-from monge.features import EffNetLite0
+from monge.backbones.effnet import EffNetLite0
+from monge.data.domains import Split, open_domain
 from monge.metrics import PerceptualDistance, fd_from_stats, image_stats, paired_metrics
-from monge.train import TrainConfig, load_solver, train
+from monge.train.config import TrainConfig
+from monge.train.factory import load_solver
+from monge.train.loop import train
 from monge.viz import save_grid
 
 COSTS = {"l2": "strong", "l1": "l1", "perceptual": "perceptual"}
@@ -32,8 +35,10 @@ def score(run: Path, effnet: EffNetLite0, pd: PerceptualDistance, device: str) -
     names = Split.load(run / "split_source.json").test
     x = open_domain(cfg.source, cfg.size).source.subset(names).tensor()
     recon = solver.map(x).clamp(-1, 1)  # images, as written to PNG
-    out = {"FD-EffNetLite0": fd_from_stats(image_stats(recon, effnet, cfg.size), image_stats(x, effnet, cfg.size)),
-           **paired_metrics(recon, x, pd)}
+    out = {
+        "FD-EffNetLite0": fd_from_stats(image_stats(recon, effnet, cfg.size), image_stats(x, effnet, cfg.size)),
+        **paired_metrics(recon, x, pd),
+    }
     if cfg.objective == "not":
         with torch.no_grad():
             f = solver.f.eval()
@@ -63,30 +68,45 @@ def main() -> None:
             for seed in args.seeds:
                 run = Path(args.out) / f"{cost}-{method}-seed{seed}"
                 if not (run / "summary.json").exists():
-                    cfg = TrainConfig(source="emoji:google", target="emoji:google", out=str(run), cost=COSTS[cost],
-                                      steps=args.steps, map_net="autoencoder", latent=args.latent, seed=seed,
-                                      objective="not" if method == "NOT-AE" else "reconstruction",
-                                      eval_every=max(1, args.steps // 3), eval_images=379, device=args.device)
+                    cfg = TrainConfig(
+                        source="emoji:google",
+                        target="emoji:google",
+                        out=str(run),
+                        cost=COSTS[cost],
+                        steps=args.steps,
+                        map_net="autoencoder",
+                        latent=args.latent,
+                        seed=seed,
+                        objective="not" if method == "NOT-AE" else "reconstruction",
+                        eval_every=max(1, args.steps // 3),
+                        eval_images=379,
+                        device=args.device,
+                    )
                     train(cfg, resume=(run / "checkpoints" / "last.pt").exists(), progress=False)
                 r, images = score(run, effnet, pd, args.device)
                 results.setdefault((cost, method), []).append(r)
                 if seed == args.seeds[0] and len(args.methods) == 2:
                     grid_rows.setdefault(cost, [images[0, :12]]).append(images[1, :12])
                 print(json.dumps({"cost": cost, "method": method, "seed": seed, **r}), flush=True)
-    lines = [f"{len(args.seeds)} seeds, {args.steps} steps each, latent {args.latent}, "
-             f"{time.perf_counter() - t0:.0f} s on {args.device}", "",
-             "| cost | method | PD-EffNetLite0 | FD-EffNetLite0 | MSE | f(real) - f(recon) |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"{len(args.seeds)} seeds, {args.steps} steps each, latent {args.latent}, "
+        f"{time.perf_counter() - t0:.0f} s on {args.device}",
+        "",
+        "| cost | method | PD-EffNetLite0 | FD-EffNetLite0 | MSE | f(real) - f(recon) |",
+        "|---|---|---|---|---|---|",
+    ]
     for (cost, method), rs in results.items():
-        cell = lambda k, f: f"{np.mean([r[k] for r in rs]):{f}} +- {np.std([r[k] for r in rs]):{f}}"  # noqa: E731
+        cell = lambda k, f, rs=rs: f"{np.mean([r[k] for r in rs]):{f}} +- {np.std([r[k] for r in rs]):{f}}"
         gap = cell("f_gap", ".3f") if method == "NOT-AE" else "-"
-        lines.append(f"| {cost} | {method} | {cell('PD-EffNetLite0', '.3f')} | {cell('FD-EffNetLite0', '.1f')} | "
-                     f"{cell('mse', '.4f')} | {gap} |")
+        lines.append(
+            f"| {cost} | {method} | {cell('PD-EffNetLite0', '.3f')} | {cell('FD-EffNetLite0', '.1f')} | "
+            f"{cell('mse', '.4f')} | {gap} |"
+        )
     print("\n" + "\n".join(lines))
     (Path(args.out) / "table.md").write_text("\n".join(lines) + "\n")
     for cost, rows in grid_rows.items():  # input | AE | NOT-AE, first seed
         save_grid(rows, Path(args.out) / f"grid_{cost}.png", scale=2)
-    (Path(args.out) / "table.json").write_text(json.dumps({f"{c}/{m}": rs for (c, m), rs in results.items()},
-                                                          indent=2))
+    (Path(args.out) / "table.json").write_text(json.dumps({f"{c}/{m}": rs for (c, m), rs in results.items()}, indent=2))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ covariance terms, MSE to the hidden google version, and FD minus the identity's 
 ``--resamples`` paired bootstrap resamples of the test pairs (mean +- std), which says whether a
 difference is more than sampling noise.
 """
+
 import argparse
 import json
 from pathlib import Path
@@ -18,10 +19,10 @@ import ot
 import torch
 import torch.nn.functional as F
 
-from monge.data import Split, open_domain
-from monge.features import EffNetLite0
+from monge.backbones.effnet import EffNetLite0
+from monge.data.domains import Split, open_domain
 from monge.metrics import FeatureStats, fd_from_stats, fd_terms_from_stats
-from monge.train import load_solver
+from monge.train.factory import load_solver
 
 
 def gaussian_colour_map(source: torch.Tensor, target: torch.Tensor, pixels: int = 200_000):
@@ -45,11 +46,18 @@ def main() -> None:
     source, target = open_domain("emoji:twitter", 32).source, open_domain("emoji:google", 32).source
     names = sorted(set(src_split.test) & set(tgt_split.test))
     x, y = source.subset(names).tensor(), target.subset(names).tensor()
-    colour_map = gaussian_colour_map(source.subset(src_split.train).tensor(limit=1000),
-                                     target.subset(tgt_split.train).tensor(limit=1000))
+    colour_map = gaussian_colour_map(
+        source.subset(src_split.train).tensor(limit=1000), target.subset(tgt_split.train).tensor(limit=1000)
+    )
     blur = F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
-    edits = {"identity": x, "Gaussian colour OT (POT)": colour_map(x), "blur 30 %": 0.7 * x + 0.3 * blur,
-             "sharpen 30 %": x + 0.3 * (x - blur), "brightness +0.03": x + 0.03, "contrast x1.05": x * 1.05}
+    edits = {
+        "identity": x,
+        "Gaussian colour OT (POT)": colour_map(x),
+        "blur 30 %": 0.7 * x + 0.3 * blur,
+        "sharpen 30 %": x + 0.3 * (x - blur),
+        "brightness +0.03": x + 0.03,
+        "contrast x1.05": x * 1.05,
+    }
     for spec in args.maps:
         path, _, which = spec.rpartition(":")
         solver, _ = load_solver(path, which)
@@ -66,8 +74,10 @@ def main() -> None:
     rng = np.random.default_rng(1)
     draws = [rng.choice(len(x), len(x)) for _ in range(args.resamples)]
     target_draws = [stats(y_features[i]) for i in draws]  # shared by every map
-    resampled = {name: np.array([fd_from_stats(stats(f[i]), t) for i, t in zip(draws, target_draws)])
-                 for name, f in features.items()}
+    resampled = {
+        name: np.array([fd_from_stats(stats(f[i]), t) for i, t in zip(draws, target_draws)])
+        for name, f in features.items()
+    }
     target_stats = stats(y_features)
     rows = {}
     print(f"{len(names)} held-out test pairs; FD-EffNetLite0 against the google test images\n")
@@ -75,11 +85,17 @@ def main() -> None:
     for name, f in features.items():
         terms = fd_terms_from_stats(stats(f), target_stats)
         delta = resampled[name] - resampled["identity"]
-        rows[name] = {**terms, "mse": float(((edits[name] - y) ** 2).mean()),
-                      "delta_mean": float(delta.mean()), "delta_std": float(delta.std())}
+        rows[name] = {
+            **terms,
+            "mse": float(((edits[name] - y) ** 2).mean()),
+            "delta_mean": float(delta.mean()),
+            "delta_std": float(delta.std()),
+        }
         r = rows[name]
-        print(f"| {name} | {r['distance']:.1f} | {r['mean']:.1f} + {r['covariance']:.1f} | {r['mse']:.4f} | "
-              f"{r['delta_mean']:+.1f} +- {r['delta_std']:.1f} |")
+        print(
+            f"| {name} | {r['distance']:.1f} | {r['mean']:.1f} + {r['covariance']:.1f} | {r['mse']:.4f} | "
+            f"{r['delta_mean']:+.1f} +- {r['delta_std']:.1f} |"
+        )
     print(json.dumps(rows))
 
 

@@ -8,6 +8,7 @@ both domains, splits them, builds the training samplers exactly as ``monge train
 process and of its largest DataLoader worker. A split larger than ``--cache-mb`` is streamed batch
 by batch from the file, so the peak should not grow with N beyond the file lists.
 """
+
 import argparse
 import gc
 import json
@@ -34,8 +35,11 @@ def make_h5(path: Path, n: int, size: int = 32, seed: int = 0) -> None:
 def measure(source: str, target: str, steps: int) -> dict:
     import torch
 
+    from monge.data.sampling import image_sampler
     from monge.engine import tune_cpu_allocator
-    from monge.train import TrainConfig, build_solver, make_sampler, open_splits
+    from monge.train.config import TrainConfig
+    from monge.train.factory import build_solver
+    from monge.train.loop import open_splits
 
     tuned = tune_cpu_allocator()  # as `monge train` does; MONGE_TUNE_MALLOC=0 for glibc's default
     torch.manual_seed(0)
@@ -43,17 +47,21 @@ def measure(source: str, target: str, steps: int) -> dict:
     t0 = time.perf_counter()
     src_train, _, tgt_train, _ = open_splits(cfg, Path(cfg.out))
     rng = torch.Generator().manual_seed(0)
-    sample_x, sample_y = make_sampler(src_train, cfg, 0, rng), make_sampler(tgt_train, cfg, 1, rng)
+    sample_x, sample_y = image_sampler(src_train, cfg, 0, rng), image_sampler(tgt_train, cfg, 1, rng)
     solver = build_solver(cfg)
     for _ in range(steps):
         solver.step(sample_x, sample_y, cfg.batch_size)
     for sampler in (sample_x, sample_y):  # stop the workers, so that their peak is counted
         getattr(sampler, "close", lambda: None)()
     gc.collect()
-    return {"images": len(src_train), "malloc_tuned": tuned,
-            "peak_rss_MiB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "worker_peak_rss_MiB": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
-            "streamed": len(src_train) * 3 * cfg.size**2 * 4 > cfg.cache_mb * 2**20, "seconds": round(time.perf_counter() - t0, 1)}
+    return {
+        "images": len(src_train),
+        "malloc_tuned": tuned,
+        "peak_rss_MiB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "worker_peak_rss_MiB": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+        "streamed": len(src_train) * 3 * cfg.size**2 * 4 > cfg.cache_mb * 2**20,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
 
 
 def main() -> None:
@@ -74,12 +82,18 @@ def main() -> None:
         for seed, path in enumerate(files):
             if not path.exists():
                 make_h5(path, n, seed=seed)
-        done = subprocess.run([sys.executable, __file__, "--measure", *map(str, files), "--steps", str(args.steps)],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, __file__, "--measure", *map(str, files), "--steps", str(args.steps)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         rows.append({"N": n, **json.loads(done.stdout.strip().splitlines()[-1])})
         print(json.dumps(rows[-1]), flush=True)
-    print("\n| images per domain | train images | streamed | peak RSS (MiB) | largest worker's peak RSS (MiB) |\n"
-          "|---|---|---|---|---|")
+    print(
+        "\n| images per domain | train images | streamed | peak RSS (MiB) | largest worker's peak RSS (MiB) |\n"
+        "|---|---|---|---|---|"
+    )
     for r in rows:
         print(f"| {r['N']} | {r['images']} | {r['streamed']} | {r['peak_rss_MiB']} | {r['worker_peak_rss_MiB']} |")
     print(f"\npeak RSS difference, largest - smallest: {rows[-1]['peak_rss_MiB'] - rows[0]['peak_rss_MiB']} MiB")

@@ -9,6 +9,7 @@ batch 64) and peak memory (CUDA: max allocated; CPU: the process's peak resident
 encoding images/s (EfficientNet-Lite0 at 128 px, batch 64) is measured once. Prints a markdown
 table and, with ``--json``, one JSON object per row.
 """
+
 import argparse
 import json
 import resource
@@ -43,11 +44,20 @@ def _timed(fn, device: torch.device, warmup: int, repeats: int) -> float:
 def one(args) -> dict:
     """Time one (preset, size, batch) configuration in this process."""
     from monge.engine import make_fabric
-    from monge.train import TrainConfig, build_solver
+    from monge.train.config import TrainConfig
+    from monge.train.factory import build_solver
 
-    cfg = TrainConfig(source="-", target="-", preset=args.preset, size=args.size, batch_size=args.batch,
-                      device=args.device, precision=args.precision, channels_last=args.channels_last,
-                      compile=args.compile)
+    cfg = TrainConfig(
+        source="-",
+        target="-",
+        preset=args.preset,
+        size=args.size,
+        batch_size=args.batch,
+        device=args.device,
+        precision=args.precision,
+        channels_last=args.channels_last,
+        compile=args.compile,
+    )
     fabric = make_fabric(cfg.device, precision=cfg.precision)
     if fabric.device.type == "cuda":
         torch.backends.cudnn.benchmark = True
@@ -64,19 +74,33 @@ def one(args) -> dict:
     f = _timed(lambda: solver.f_update(x, y), device, warmup, args.repeats)
     images = torch.rand(256 if args.size <= 64 else 64, 3, args.size, args.size) * 2 - 1
     translate = _timed(lambda: solver.map(images, batch_size=64), device, 1, max(1, args.repeats // 2))
-    peak = (torch.cuda.max_memory_allocated(device) if device.type == "cuda"
-            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) / 2**20
+    peak = (
+        torch.cuda.max_memory_allocated(device)
+        if device.type == "cuda"
+        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    ) / 2**20
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{cpu_name()} x{torch.get_num_threads()}"
-    return {"device": name, "malloc_tuned": args.malloc_tuned,
-            "preset": args.preset, "size": args.size, "batch": args.batch, "precision": args.precision,
-            "channels_last": args.channels_last, "compile": args.compile, "T_step_s": round(t, 4),
-            "f_step_s": round(f, 4), "T_steps_per_s": round(1 / t, 2), "f_steps_per_s": round(1 / f, 2),
-            "outer_step_s": round(cfg.t_steps * t + f, 3), "translate_img_per_s": round(len(images) / translate, 1),
-            "peak_MiB": round(peak)}
+    return {
+        "device": name,
+        "malloc_tuned": args.malloc_tuned,
+        "preset": args.preset,
+        "size": args.size,
+        "batch": args.batch,
+        "precision": args.precision,
+        "channels_last": args.channels_last,
+        "compile": args.compile,
+        "T_step_s": round(t, 4),
+        "f_step_s": round(f, 4),
+        "T_steps_per_s": round(1 / t, 2),
+        "f_steps_per_s": round(1 / f, 2),
+        "outer_step_s": round(cfg.t_steps * t + f, 3),
+        "translate_img_per_s": round(len(images) / translate, 1),
+        "peak_MiB": round(peak),
+    }
 
 
 def encoding_speed(device: str, repeats: int) -> float:
-    from monge.features import EffNetLite0
+    from monge.backbones.effnet import EffNetLite0
 
     net = EffNetLite0().to(device)
     images = torch.rand(256, 3, 32, 32) * 2 - 1
@@ -98,32 +122,48 @@ def main() -> None:
     p.add_argument("--one", nargs=3, metavar=("PRESET", "SIZE", "BATCH"), help=argparse.SUPPRESS)
     args = p.parse_args()
     from monge.engine import tune_cpu_allocator
+
     args.malloc_tuned = tune_cpu_allocator()  # as the monge CLI does; MONGE_TUNE_MALLOC=0 for the default
     if args.one:
         args.preset, args.size, args.batch = args.one[0], int(args.one[1]), int(args.one[2])
         print(json.dumps(one(args)))
         return
-    flags = ["--device", args.device, "--precision", args.precision, "--repeats", str(args.repeats)] + \
-        (["--channels-last"] if args.channels_last else []) + (["--compile"] if args.compile else [])
+    flags = (
+        ["--device", args.device, "--precision", args.precision, "--repeats", str(args.repeats)]
+        + (["--channels-last"] if args.channels_last else [])
+        + (["--compile"] if args.compile else [])
+    )
     rows = []
-    print("| device | preset | px | batch | precision | T-step (s) | f-step (s) | T-steps/s | outer step (s) | "
-          "translate img/s | peak MiB |\n|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
+    print(
+        "| device | preset | px | batch | precision | T-step (s) | f-step (s) | T-steps/s | outer step (s) | "
+        "translate img/s | peak MiB |\n|---|---|---|---|---|---|---|---|---|---|---|",
+        flush=True,
+    )
     for preset in args.presets:
         for size in args.sizes:
             for batch in args.batches:
-                done = subprocess.run([sys.executable, __file__, "--one", preset, str(size), str(batch), *flags],
-                                      capture_output=True, text=True)
+                done = subprocess.run(
+                    [sys.executable, __file__, "--one", preset, str(size), str(batch), *flags],
+                    capture_output=True,
+                    text=True,
+                )
                 if done.returncode != 0:
-                    print(f"| {args.device} | {preset} | {size} | {batch} | failed: "
-                          f"{done.stderr.strip().splitlines()[-1][:120]} |", flush=True)
+                    print(
+                        f"| {args.device} | {preset} | {size} | {batch} | failed: "
+                        f"{done.stderr.strip().splitlines()[-1][:120]} |",
+                        flush=True,
+                    )
                     continue
                 r = json.loads(done.stdout.strip().splitlines()[-1])
                 rows.append(r)
-                print(f"| {r['device']} | {preset} | {size} | {batch} | {r['precision']}"
-                      f"{' CL' if r['channels_last'] else ''}{' compiled' if r['compile'] else ''}"
-                      f"{' default malloc' if not r['malloc_tuned'] else ''} | {r['T_step_s']} | "
-                      f"{r['f_step_s']} | {r['T_steps_per_s']} | {r['outer_step_s']} | {r['translate_img_per_s']} | "
-                      f"{r['peak_MiB']} |", flush=True)
+                print(
+                    f"| {r['device']} | {preset} | {size} | {batch} | {r['precision']}"
+                    f"{' CL' if r['channels_last'] else ''}{' compiled' if r['compile'] else ''}"
+                    f"{' default malloc' if not r['malloc_tuned'] else ''} | {r['T_step_s']} | "
+                    f"{r['f_step_s']} | {r['T_steps_per_s']} | {r['outer_step_s']} | {r['translate_img_per_s']} | "
+                    f"{r['peak_MiB']} |",
+                    flush=True,
+                )
     enc = encoding_speed(args.device, args.repeats)
     print(f"\nfeature encoding (EfficientNet-Lite0 at 128 px, batch 64): {enc:.0f} images/s on {args.device}")
     if args.json:

@@ -6,6 +6,7 @@ Writes alpha_grid.png (content | style | results for alpha 0.2, 0.5, 1, 2, 4), g
 (content | content mask | style | style mask | unguided | guided), the masks drawn here, and a
 timing table (markdown) on stdout. The images stay out of the repository.
 """
+
 import argparse
 import time
 from pathlib import Path
@@ -14,8 +15,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
-from monge.data import load_image, pil_to_tensor
-from monge.style import EffNetHypercolumns, stylize
+from monge.data.images import load_image, pil_to_tensor
+from monge.style.hypercolumns import EffNetHypercolumns
+from monge.style.strotss import stylize
 from monge.viz import save_grid
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "style"
@@ -59,8 +61,10 @@ def main() -> None:
     save_grid([torch.stack(tiles)], out / "alpha_grid.png")
 
     fjord, night = load_image(DATA / "content" / "c7.png"), load_image(DATA / "style" / "s4.jpg")
-    fjord_mask = drawn_mask((fjord.shape[2], fjord.shape[1]),
-                            [(0, 0), (1, 0), (1, 0.39), (0.78, 0.33), (0.6, 0.12), (0.49, 0.29), (0.23, 0.33), (0, 0.2)])
+    fjord_mask = drawn_mask(
+        (fjord.shape[2], fjord.shape[1]),
+        [(0, 0), (1, 0), (1, 0.39), (0.78, 0.33), (0.6, 0.12), (0.49, 0.29), (0.23, 0.33), (0, 0.2)],
+    )
     night_mask = drawn_mask((night.shape[2], night.shape[1]), [(0, 0), (1, 0), (1, 0.66), (0, 0.7)])
     for name, mask in (("fjord_mask.png", fjord_mask), ("night_mask.png", night_mask)):
         Image.fromarray(((mask.permute(1, 2, 0) + 1) * 127.5).round().byte().numpy()).save(out / name)
@@ -71,8 +75,9 @@ def main() -> None:
     guided = stylize(fjord, night, alpha=1.0, content_mask=fjord_mask, style_mask=night_mask, **run).image
     t_guided = time.perf_counter() - t0
     timings += [("c7 + s4 unguided", t_plain), ("c7 + s4 guided (2 regions)", t_guided)]
-    save_grid([torch.stack([fit(x, 192) for x in (fjord, fjord_mask, night, night_mask, plain, guided)])],
-              out / "guided.png")
+    save_grid(
+        [torch.stack([fit(x, 192) for x in (fjord, fjord_mask, night, night_mask, plain, guided)])], out / "guided.png"
+    )
 
     print(f"\n| run ({args.size} px, {scales} scales x {args.steps} steps) | seconds |\n|---|---|")
     for name, seconds in timings:

@@ -3,18 +3,18 @@
     python benchmarks/w2.py --dims 2 4 8 16 --steps 6000 6000 8000 10000
     python benchmarks/w2.py --dims 128 --steps 3000 --hidden 256 --out results/w2_128.json
 
-Runs :func:`monge.w2bench.run_w2` for each dimension (seed 0: the published instance; the same
+Runs :func:`monge.bench.w2.run_w2` for each dimension (seed 0: the published instance; the same
 samples for every method) and prints a markdown table of L2-UVP (%) for the identity, the best
 linear map, POT's discrete OT (EMD on 4,096 samples, out-of-sample barycentric map) and monge's
 NOT, beside the paper's MM:R and best published figures, with the wall time and the CPU.
 """
+
 import argparse
 import json
 import time
-from pathlib import Path
 
+from monge.bench.w2 import run_w2
 from monge.engine import cpu_name
-from monge.w2bench import run_w2
 
 
 def main() -> None:
@@ -41,13 +41,17 @@ def main() -> None:
             with open(args.out, "a") as fh:
                 fh.write(line + "\n")
     print(f"\nCPU: {rows[0]['cpu']}\n")
-    print("| D | identity | linear | POT EMD | monge NOT | steps | paper MM:R | best published | NOT time (s) |\n"
-          "|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| D | identity | linear | POT EMD | monge NOT | steps | paper MM:R | best published | NOT time (s) |\n"
+        "|---|---|---|---|---|---|---|---|---|"
+    )
     for r in rows:
         m = r["results"]
-        print(f"| {r['dim']} | {m['identity']['L2-UVP']:.1f} | {m['linear']['L2-UVP']:.1f} | "
-              f"{m['pot-emd']['L2-UVP']:.2f} | {m['monge-not']['L2-UVP']:.2f} | {m['monge-not']['steps']} | "
-              f"{r['published_MM:R']} | {r['published_best']} | {m['monge-not']['seconds']:.0f} |")
+        print(
+            f"| {r['dim']} | {m['identity']['L2-UVP']:.1f} | {m['linear']['L2-UVP']:.1f} | "
+            f"{m['pot-emd']['L2-UVP']:.2f} | {m['monge-not']['L2-UVP']:.2f} | {m['monge-not']['steps']} | "
+            f"{r['published_MM:R']} | {r['published_best']} | {m['monge-not']['seconds']:.0f} |"
+        )
 
 
 if __name__ == "__main__":

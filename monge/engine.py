@@ -12,6 +12,7 @@ Conventions used across monge:
   data of a single-device run, and the data RNG state resumes identically on every rank.
 - Evaluation, grids, logs and checkpoints happen on rank 0 only.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -19,6 +20,8 @@ import os
 import platform
 
 import torch
+
+from .errors import ConfigError
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
 ALLOCATOR_KEEP_BYTES = 1 << 30
@@ -37,8 +40,13 @@ def tune_cpu_allocator(keep_bytes: int = ALLOCATOR_KEEP_BYTES) -> bool:
     user already chose (those variables, or a malloc in ``LD_PRELOAD`` such as jemalloc or tcmalloc).
     """
     env = os.environ
-    if (env.get("MONGE_TUNE_MALLOC") == "0" or "MALLOC_MMAP_THRESHOLD_" in env or "MALLOC_TRIM_THRESHOLD_" in env
-            or "malloc" in env.get("LD_PRELOAD", "") or platform.libc_ver()[0] != "glibc"):
+    if (
+        env.get("MONGE_TUNE_MALLOC") == "0"
+        or "MALLOC_MMAP_THRESHOLD_" in env
+        or "MALLOC_TRIM_THRESHOLD_" in env
+        or "malloc" in env.get("LD_PRELOAD", "")
+        or platform.libc_ver()[0] != "glibc"
+    ):
         return False
     libc = ctypes.CDLL("libc.so.6")
     return bool(libc.mallopt(_M_MMAP_THRESHOLD, keep_bytes) and libc.mallopt(_M_TRIM_THRESHOLD, keep_bytes))
@@ -47,8 +55,9 @@ def tune_cpu_allocator(keep_bytes: int = ALLOCATOR_KEEP_BYTES) -> bool:
 PRECISIONS = {"32": "32-true", "32-true": "32-true", "bf16-mixed": "bf16-mixed", "16-mixed": "16-mixed"}
 
 
-def make_fabric(device: str = "cpu", devices: int = 1, num_nodes: int = 1, precision: str = "32",
-                strategy: str = "auto"):
+def make_fabric(
+    device: str = "cpu", devices: int = 1, num_nodes: int = 1, precision: str = "32", strategy: str = "auto"
+):
     """A launched :class:`lightning_fabric.Fabric` for ``device`` (cpu, cuda, cuda:1, mps).
 
     ``devices`` > 1 or ``num_nodes`` > 1 selects DDP (gloo on CPU, NCCL on CUDA); the other ranks
@@ -57,20 +66,25 @@ def make_fabric(device: str = "cpu", devices: int = 1, num_nodes: int = 1, preci
     from lightning_fabric import Fabric
 
     if precision not in PRECISIONS:
-        raise ValueError(f"--precision {precision}: expected one of 32, bf16-mixed, 16-mixed")
+        raise ConfigError("precision", f"{precision!r} is not one of 32, bf16-mixed, 16-mixed")
     accelerator, _, index = device.partition(":")
     if accelerator not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"--device {device}: expected cpu, cuda, cuda:N or mps")
+        raise ConfigError("device", f"{device!r} is not cpu, cuda, cuda:N or mps")
     if accelerator == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {device}: CUDA is not available on this machine")
+        raise ConfigError("device", f"{device}: CUDA is not available on this machine")
     if index and devices > 1:
-        raise ValueError(f"--device {device} names one GPU; use --device cuda with --devices {devices}")
+        raise ConfigError("device", f"{device} names one GPU; use cuda with {devices} devices")
     if precision == "16-mixed" and accelerator != "cuda":
-        raise ValueError(f"--precision 16-mixed needs a CUDA device (got --device {device}); use bf16-mixed")
+        raise ConfigError("precision", f"16-mixed needs a CUDA device (got {device}); use bf16-mixed")
     if strategy == "auto" and (devices > 1 or num_nodes > 1):
         strategy = "ddp"
-    fabric = Fabric(accelerator=accelerator, devices=[int(index)] if index else devices, num_nodes=num_nodes,
-                    precision=PRECISIONS[precision], strategy=strategy)
+    fabric = Fabric(
+        accelerator=accelerator,
+        devices=[int(index)] if index else devices,
+        num_nodes=num_nodes,
+        precision=PRECISIONS[precision],  # type: ignore[arg-type]  # a checked key of PRECISIONS
+        strategy=strategy,
+    )
     fabric.launch()
     return fabric
 

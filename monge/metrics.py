@@ -3,6 +3,7 @@
 A Frechet distance is named after the backbone whose features it uses: ``FID`` only with the
 standard Inception weights, ``FD-EffNetLite0`` with the offline EfficientNet-Lite0.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,9 @@ import numpy as np
 import scipy.linalg
 import torch
 
-from .features import EffNetLite0, FeatureExtractor
+from .backbones.perceptual import PerceptualDistance
+from .backbones.registry import FeatureExtractor
+from .errors import DataError
 
 
 @dataclass
@@ -33,10 +36,10 @@ class FeatureStats:
         return len(self.features)
 
     @classmethod
-    def from_features(cls, features: torch.Tensor | np.ndarray, backbone_id: str, size: int) -> "FeatureStats":
+    def from_features(cls, features: torch.Tensor | np.ndarray, backbone_id: str, size: int) -> FeatureStats:
         f = np.asarray(features, dtype=np.float64)
         if len(f) < 2:
-            raise ValueError(f"feature statistics need at least 2 images, got {len(f)}")
+            raise DataError(f"feature statistics need at least 2 images, got {len(f)}")
         return cls(f.mean(0), np.cov(f, rowvar=False), f.astype(np.float32), backbone_id, size)
 
     def save(self, path: str | Path) -> None:
@@ -44,21 +47,29 @@ class FeatureStats:
         path = Path(path)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
         os.close(fd)
-        np.savez(tmp, mu=self.mu, sigma=self.sigma, features=self.features, backbone_id=self.backbone_id,
-                 count=self.count, size=self.size)
+        np.savez(
+            tmp,
+            mu=self.mu,
+            sigma=self.sigma,
+            features=self.features,
+            backbone_id=self.backbone_id,
+            count=self.count,
+            size=self.size,
+        )
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls, path: str | Path) -> "FeatureStats":
+    def load(cls, path: str | Path) -> FeatureStats:
         try:
             with np.load(path) as d:
                 return cls(d["mu"], d["sigma"], d["features"], str(d["backbone_id"]), int(d["size"]))
         except (OSError, KeyError, ValueError) as err:
-            raise ValueError(f"{path}: not a monge statistics file ({err})") from None
+            raise DataError(f"{path}: not a monge statistics file ({err})") from None
 
 
-def frechet_terms(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
-                  eps: float = 1e-6) -> dict[str, float]:
+def frechet_terms(
+    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray, eps: float = 1e-6
+) -> dict[str, float]:
     """The Frechet ``distance`` with its two parts: ``mean`` = ||mu1 - mu2||^2 and ``covariance`` =
     tr(S1 + S2 - 2 (S1 S2)^(1/2)) (with the usual eps offset if sqrtm fails), and the traces
     ``trace1`` and ``trace2``: they tell a map that moves the features' centre from one that adds
@@ -74,12 +85,18 @@ def frechet_terms(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: 
         covmean = covmean.real
     trace1, trace2 = float(np.trace(sigma1)), float(np.trace(sigma2))
     mean, covariance = float(diff @ diff), trace1 + trace2 - 2 * float(np.trace(covmean))
-    return {"distance": max(mean + covariance, 0.0), "mean": mean, "covariance": covariance,
-            "trace1": trace1, "trace2": trace2}
+    return {
+        "distance": max(mean + covariance, 0.0),
+        "mean": mean,
+        "covariance": covariance,
+        "trace1": trace1,
+        "trace2": trace2,
+    }
 
 
-def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
-                     eps: float = 1e-6) -> float:
+def frechet_distance(
+    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray, eps: float = 1e-6
+) -> float:
     """||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)), with the usual eps offset if sqrtm fails."""
     return frechet_terms(mu1, sigma1, mu2, sigma2, eps)["distance"]
 
@@ -87,7 +104,7 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
 def fd_terms_from_stats(a: FeatureStats, b: FeatureStats) -> dict[str, float]:
     """:func:`frechet_terms` of two statistics from the same backbone."""
     if a.backbone_id != b.backbone_id:
-        raise ValueError(f"statistics from different backbones: {a.backbone_id} vs {b.backbone_id}")
+        raise DataError(f"statistics from different backbones: {a.backbone_id} vs {b.backbone_id}")
     return frechet_terms(a.mu, a.sigma, b.mu, b.sigma)
 
 
@@ -96,13 +113,14 @@ def fd_from_stats(a: FeatureStats, b: FeatureStats) -> float:
     return fd_terms_from_stats(a, b)["distance"]
 
 
-def kid(features_a: np.ndarray, features_b: np.ndarray, subsets: int = 100, subset_size: int = 1000,
-        seed: int = 0) -> tuple[float, float]:
+def kid(
+    features_a: np.ndarray, features_b: np.ndarray, subsets: int = 100, subset_size: int = 1000, seed: int = 0
+) -> tuple[float, float]:
     """Kernel Inception Distance: unbiased MMD^2 with the cubic polynomial kernel, mean and std over subsets."""
     a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
     m = min(len(a), len(b), subset_size)
     if m < 2:
-        raise ValueError("KID needs at least 2 images on each side")
+        raise DataError("KID needs at least 2 images on each side")
     d = a.shape[1]
     rng = np.random.default_rng(seed)
     values = np.empty(subsets)
@@ -114,8 +132,14 @@ def kid(features_a: np.ndarray, features_b: np.ndarray, subsets: int = 100, subs
     return float(values.mean()), float(values.std())
 
 
-def image_stats(images, extractor: FeatureExtractor, size: int, batch_size: int = 64, progress: bool = False,
-                cache: str | Path | None = None) -> FeatureStats:
+def image_stats(
+    images,
+    extractor: FeatureExtractor,
+    size: int,
+    batch_size: int = 64,
+    progress: bool = False,
+    cache: str | Path | None = None,
+) -> FeatureStats:
     """Statistics of an image tensor or Dataset, read from / written to ``cache`` when given."""
     if cache is not None and Path(cache).is_file():
         stats = FeatureStats.load(cache)
@@ -127,44 +151,23 @@ def image_stats(images, extractor: FeatureExtractor, size: int, batch_size: int 
     return stats
 
 
-class PerceptualDistance(torch.nn.Module):
-    """Unweighted LPIPS-like distance ``PD-EffNetLite0``: mean over stages of the squared difference of
-    channel-normalised EfficientNet-Lite0 activations (strides 2-16), averaged over positions.
-
-    Unlike LPIPS it has no learned per-channel weights, so its numbers are not LPIPS numbers.
-    Differentiable (usable as a transport cost); images are upsampled to at least ``min_size``.
-    """
-
-    name = "PD-EffNetLite0"
-
-    def __init__(self, backbone: EffNetLite0 | None = None, stages: int = 4, min_size: int = 64):
-        super().__init__()
-        self.backbone = backbone or EffNetLite0()
-        self.n_stages, self.min_size = stages, min_size
-
-    def _feats(self, x: torch.Tensor) -> list[torch.Tensor]:
-        if x.shape[-1] < self.min_size:
-            x = torch.nn.functional.interpolate(x, size=(self.min_size, self.min_size), mode="bilinear",
-                                                align_corners=False)
-        return [f / (f.norm(dim=1, keepdim=True) + 1e-10) for f in self.backbone.stages(x, self.n_stages)]
-
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Per-image distance (N,)."""
-        return sum((fx - fy).pow(2).sum(1).mean(dim=(1, 2)) for fx, fy in zip(self._feats(x), self._feats(y))) / self.n_stages
-
-
 @torch.no_grad()
-def paired_metrics(pred: torch.Tensor, true: torch.Tensor, perceptual: PerceptualDistance | None = None,
-                   batch_size: int = 64) -> dict[str, float]:
+def paired_metrics(
+    pred: torch.Tensor, true: torch.Tensor, perceptual: PerceptualDistance | None = None, batch_size: int = 64
+) -> dict[str, float]:
     """Pixel MSE, PSNR (images in [-1, 1], peak-to-peak 2) and PD-EffNetLite0 between paired images."""
     if pred.shape != true.shape:
-        raise ValueError(f"paired images differ in shape: {tuple(pred.shape)} vs {tuple(true.shape)}")
+        raise DataError(f"paired images differ in shape: {tuple(pred.shape)} vs {tuple(true.shape)}")
     mse_per = (pred - true).pow(2).flatten(1).mean(1)
     out = {"mse": float(mse_per.mean()), "psnr": float((10 * torch.log10(4.0 / mse_per.clamp_min(1e-12))).mean())}
     if perceptual is not None:
         device = next(perceptual.parameters()).device
-        d = torch.cat([perceptual(p.to(device), t.to(device)).cpu()
-                       for p, t in zip(pred.split(batch_size), true.split(batch_size))])
+        d = torch.cat(
+            [
+                perceptual(p.to(device), t.to(device)).cpu()
+                for p, t in zip(pred.split(batch_size), true.split(batch_size))
+            ]
+        )
         out[perceptual.name] = float(d.mean())
     return out
 

@@ -1,17 +1,14 @@
 """Pictures a person looks at: image grids and metric-vs-step plots."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Sequence
 
-import matplotlib
+import torch
+from PIL import Image
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from .data import tensor_to_uint8  # noqa: E402
+from .data.images import tensor_to_uint8
 
 
 def image_grid(rows: Sequence[torch.Tensor], pad: int = 2) -> torch.Tensor:
@@ -21,7 +18,7 @@ def image_grid(rows: Sequence[torch.Tensor], pad: int = 2) -> torch.Tensor:
     for r, row in enumerate(rows):
         for c, img in enumerate(row):
             top, left = pad + r * (h + pad), pad + c * (w + pad)
-            grid[:, top: top + h, left: left + w] = img.detach().float().cpu().clamp(-1, 1)
+            grid[:, top : top + h, left : left + w] = img.detach().float().cpu().clamp(-1, 1)
     return grid
 
 
@@ -35,14 +32,18 @@ def save_grid(rows: Sequence[torch.Tensor], path: str | Path, scale: int = 1) ->
     return grid
 
 
-def plot_curves(curves: dict[str, tuple[Sequence[float], Sequence[float]]], path: str | Path, ylabel: str,
-                title: str = "") -> None:
+def plot_curves(
+    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], path: str | Path, ylabel: str, title: str = ""
+) -> None:
     """One line per named (steps, values) curve; the minimum of each is marked."""
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    from matplotlib.figure import Figure  # no pyplot: the user's (or notebook's) backend is left alone
+
+    fig = Figure(figsize=(6, 4), dpi=100)
+    ax = fig.subplots()
     for name, (steps, values) in curves.items():
         if not len(steps):
             continue
-        line, = ax.plot(steps, values, marker="o", ms=3, label=name)
+        (line,) = ax.plot(steps, values, marker="o", ms=3, label=name)
         best = min(range(len(values)), key=lambda i: values[i])
         ax.scatter([steps[best]], [values[best]], color=line.get_color(), s=60, zorder=3, facecolors="none")
     ax.set_xlabel("step")
@@ -53,4 +54,3 @@ def plot_curves(curves: dict[str, tuple[Sequence[float], Sequence[float]]], path
     ax.legend()
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)

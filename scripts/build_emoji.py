@@ -5,14 +5,13 @@
 Writes, per style, the 3,786 images at 32 x 32 (composited on white, Lanczos-resized) as a
 raw uint8 array compressed with xz, plus one JSON file of names and categories.
 """
+
 import json
 import lzma
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from monge.datasets import ASSETS, EMOJI_STORED_SIZE, STYLES, read_emoji_folder
+from monge.data.emoji import ASSETS, EMOJI_STORED_SIZE, STYLES, read_emoji_folder
 
 
 def main(root: str = "../shared/data/emoji") -> None:

@@ -1,7 +1,9 @@
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -22,6 +24,19 @@ def _seed():
 
 @pytest.fixture(scope="session")
 def effnet():
-    from monge.features import EffNetLite0
+    from monge.backbones.effnet import EffNetLite0
 
     return EffNetLite0()
+
+
+@pytest.fixture(scope="session")
+def tiny_domains(tmp_path_factory):
+    """Two 16 px image folders: dark blobs and the same blobs bright (pairs share names)."""
+    root = tmp_path_factory.mktemp("domains")
+    rng = np.random.default_rng(0)
+    for i in range(40):
+        img = rng.integers(0, 80, (16, 16, 3), dtype=np.uint8)
+        for side, arr in (("a", img), ("b", 255 - img)):
+            (root / side).mkdir(exist_ok=True)
+            Image.fromarray(arr).save(root / side / f"{i:03d}.png")
+    return str(root / "a"), str(root / "b")

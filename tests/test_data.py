@@ -6,8 +6,10 @@ import pytest
 import torch
 from PIL import Image
 
-from monge.data import DataError, FolderSource, Split, open_domain, random_split, split_domain
-from monge.datasets import load_emoji, write_emoji_folder
+from monge.data.domains import Split, open_domain, random_split, split_domain
+from monge.data.emoji import load_emoji, write_emoji_folder
+from monge.data.sources import FolderSource
+from monge.errors import DataError
 
 
 def _write(path, arr, mode=None):

@@ -1,4 +1,5 @@
 """Process-level settings of monge.engine: the CPU allocator tuning that the CLI applies."""
+
 import platform
 import resource
 
@@ -10,8 +11,14 @@ from monge.engine import tune_cpu_allocator
 MALLOC_VARIABLES = ("MONGE_TUNE_MALLOC", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "LD_PRELOAD")
 
 
-@pytest.mark.parametrize("name, value", [("MONGE_TUNE_MALLOC", "0"), ("MALLOC_TRIM_THRESHOLD_", "0"),
-                                         ("LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2")])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("MONGE_TUNE_MALLOC", "0"),
+        ("MALLOC_TRIM_THRESHOLD_", "0"),
+        ("LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"),
+    ],
+)
 def test_allocator_tuning_leaves_a_users_choice_alone(monkeypatch, name, value):
     for var in MALLOC_VARIABLES:
         monkeypatch.delenv(var, raising=False)

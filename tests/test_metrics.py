@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from monge.cli import main
-from monge.features import InceptionFID, WeightsNotFound
-from monge.metrics import (FeatureStats, PerceptualDistance, fd_from_stats, frechet_distance, frechet_terms, kid,
-                           l2_uvp)
+from monge.backbones.inception import InceptionFID
+from monge.cli.main import main
+from monge.errors import WeightsNotFound
+from monge.metrics import FeatureStats, PerceptualDistance, fd_from_stats, frechet_distance, frechet_terms, kid, l2_uvp
 
 
 def test_frechet_matches_closed_form_for_diagonal_gaussians():
@@ -17,8 +17,7 @@ def test_frechet_matches_closed_form_for_diagonal_gaussians():
     assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(expected, rel=1e-6)
     assert frechet_distance(mu1, s1, mu1, s1) == pytest.approx(0.0, abs=1e-6)
     terms = frechet_terms(mu1, s1, mu2, s2)  # 1 + 0 + 4 from the spreads, 5 from the means
-    assert terms == pytest.approx({"distance": expected, "mean": 5.0, "covariance": 5.0,
-                                   "trace1": 14.0, "trace2": 9.0})
+    assert terms == pytest.approx({"distance": expected, "mean": 5.0, "covariance": 5.0, "trace1": 14.0, "trace2": 9.0})
 
 
 def test_frechet_survives_singular_covariances():
@@ -47,15 +46,20 @@ def test_stats_file_round_trips_and_checks_backbone(tmp_path):
         fd_from_stats(s, FeatureStats.from_features(f, "other", 32))
 
 
-def test_l2_uvp_of_identity_and_truth():
-    x = torch.randn(1000, 3)
-    assert l2_uvp(2 * x, 2 * x) == 0
-    assert l2_uvp(torch.zeros_like(x), x) == pytest.approx(100 * 3 * (1000 - 1) / 1000 / 3 * 1, rel=0.15)
+def test_l2_uvp_is_the_squared_error_in_units_of_the_target_variance():
+    y = torch.randn(1000, 3) * torch.tensor([1.0, 2.0, 3.0])
+    offset = torch.tensor([0.5, -1.0, 2.0])  # squared norm 5.25
+    assert l2_uvp(y, y) == 0
+    assert l2_uvp(y + offset, y) == pytest.approx(100 * 5.25 / float(y.var(0).sum()), rel=1e-5)
+    assert l2_uvp(y + offset, y, target_variance=10.0) == pytest.approx(52.5, rel=1e-5)
+    # predicting the mean scores 100 % (times (n - 1) / n: the unbiased variance in the denominator)
+    assert l2_uvp(y.mean(0).expand_as(y), y) == pytest.approx(100 * 999 / 1000, rel=1e-4)
 
 
 def test_effnet_knows_the_butterfly(effnet):
     from conftest import shared_path
-    from monge.data import load_image
+
+    from monge.data.images import load_image
 
     x = load_image(shared_path("style", "content", "c1.png"), size=224, crop=True)[None]
     top5 = effnet.logits(x).topk(5).indices[0].tolist()
@@ -84,7 +88,7 @@ def test_perceptual_distance_zero_for_same_positive_for_different(effnet):
 
 
 def test_styles_are_far_apart_in_effnet_features(effnet):
-    from monge.datasets import load_emoji
+    from monge.data.emoji import load_emoji
     from monge.metrics import image_stats
 
     g, t = load_emoji("google", 32).images, load_emoji("twitter", 32).images
@@ -121,3 +125,23 @@ def test_cli_json_last_line_and_one_line_errors(tmp_path, capsys, monkeypatch):
     assert len(err) == 1 and "pt_inception" in err[0]
     assert main(["metrics", "fd", str(tmp_path / "missing"), "emoji:google"]) == 2
     assert str(tmp_path / "missing") in capsys.readouterr().err
+
+
+def test_one_walker_gives_the_library_block_outputs(effnet):
+    """EffNetLite0.walk spells the blocks out; its stage outputs must be the library blocks' own."""
+    x = torch.rand(2, 3, 48, 40) * 2 - 1
+    net = effnet.net
+    with torch.no_grad():
+        h = net._swish(net._bn0(net._conv_stem(effnet.normalise(x))))
+        reference = []
+        for i, block in enumerate(net._blocks):
+            h = block(h)
+            if i in effnet.STAGE_ENDS:
+                reference.append(h)
+        stages = effnet.stages(x)
+    assert len(stages) == 5
+    for ours, theirs in zip(stages, reference):
+        assert torch.equal(ours, theirs)
+    taps = effnet.hypercolumn_layers(x, (0, 2))
+    assert [t.shape[1] for t in taps] == [32, 32, 144]
+    assert all(t.min() >= 0 and t.max() <= 6 for t in taps)  # ReLU6 activations

@@ -1,4 +1,5 @@
 """Data-parallel training through Lightning Fabric: two CPU processes (gloo) against one."""
+
 import json
 import os
 import subprocess
@@ -10,9 +11,11 @@ import pytest
 import torch
 from PIL import Image
 
-from monge.data import open_domain
-from monge.solvers import as_sampler
-from monge.train import TrainConfig, build_solver, load_checkpoint, load_solver
+from monge.data.domains import open_domain
+from monge.data.sampling import as_sampler
+from monge.runs import load_checkpoint
+from monge.train.config import TrainConfig
+from monge.train.factory import build_solver, load_solver
 
 pytestmark = pytest.mark.slow
 
@@ -29,10 +32,43 @@ def _toy_domains(root: Path) -> tuple[Path, Path]:
 
 
 def _train(source: Path, target: Path, out: Path, devices: int, steps: int, resume: bool = False) -> dict:
-    cmd = [sys.executable, "-m", "monge.cli", "train", "--source", str(source), "--target", str(target),
-           "--size", "16", "--unet-base", "4", "--f-width", "4", "--f-max-width", "8", "--batch-size", "8",
-           "--t-steps", "2", "--lr", "1e-3", "--steps", str(steps), "--eval-every", "1000", "--eval-images", "4",
-           "--norm", "group", "--devices", str(devices), "--out", str(out), "--json"] + (["--resume"] if resume else [])
+    cmd = [
+        sys.executable,
+        "-m",
+        "monge",
+        "train",
+        "--source",
+        str(source),
+        "--target",
+        str(target),
+        "--size",
+        "16",
+        "--unet-base",
+        "4",
+        "--f-width",
+        "4",
+        "--f-max-width",
+        "8",
+        "--batch-size",
+        "8",
+        "--t-steps",
+        "2",
+        "--lr",
+        "1e-3",
+        "--steps",
+        str(steps),
+        "--eval-every",
+        "1000",
+        "--eval-images",
+        "4",
+        "--norm",
+        "group",
+        "--devices",
+        str(devices),
+        "--out",
+        str(out),
+        "--json",
+    ] + (["--resume"] if resume else [])
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -3,13 +3,14 @@ import io
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
-from monge.data import load_image, pil_to_tensor
-from monge.features import WeightsNotFound
-from monge.style import (EffNetHypercolumns, MomentLoss, PaletteLoss, RelaxedEMD, SelfSimilarityLoss, _sample_xy,
-                         content_distance, make_extractor, mask_regions, match_regions, style_distance, stylize)
+from monge.data.images import pil_to_tensor
+from monge.errors import WeightsNotFound
+from monge.style.hypercolumns import EffNetHypercolumns, make_extractor, sample_xy
+from monge.style.losses import MomentLoss, PaletteLoss, RelaxedEMD, SelfSimilarityLoss
+from monge.style.masks import mask_regions, match_regions
+from monge.style.strotss import content_distance, style_distance, stylize
 
 
 @pytest.fixture(scope="module")
@@ -17,13 +18,30 @@ def extractor(effnet):
     return EffNetHypercolumns(effnet)
 
 
+def synthetic_content(size: int = 64) -> torch.Tensor:
+    """A smooth scene: a sky-to-ground gradient, a dark disk and a bright square (structure to keep)."""
+    ys, xs = torch.meshgrid(torch.linspace(-1, 1, size), torch.linspace(-1, 1, size), indexing="ij")
+    img = torch.stack([0.2 - 0.5 * ys, 0.1 - 0.3 * ys, 0.6 - 0.2 * ys])
+    disk = ((xs + 0.35) ** 2 + (ys + 0.2) ** 2) < 0.12
+    img[:, disk] = torch.tensor([-0.7, -0.6, -0.5])[:, None]
+    square = (xs > 0.2) & (xs < 0.7) & (ys > 0.1) & (ys < 0.6)
+    img[:, square] = torch.tensor([0.9, 0.8, 0.3])[:, None]
+    return img.clamp(-1, 1)
+
+
+def synthetic_style(size: int = 64) -> torch.Tensor:
+    """A busy texture: diagonal orange and blue stripes with grain (statistics to take)."""
+    gen = torch.Generator().manual_seed(1)
+    ys, xs = torch.meshgrid(torch.arange(size).float(), torch.arange(size).float(), indexing="ij")
+    stripe = (torch.sin((xs + ys) * 0.7) > 0).float()[None]
+    orange, blue = torch.tensor([0.9, 0.3, -0.8]).view(3, 1, 1), torch.tensor([-0.8, -0.4, 0.9]).view(3, 1, 1)
+    return (stripe * orange + (1 - stripe) * blue + 0.2 * torch.randn(3, size, size, generator=gen)).clamp(-1, 1)
+
+
 @pytest.fixture(scope="module")
 def pair():
-    from conftest import shared_path
-
-    content = load_image(shared_path("style", "content", "c1.png"), size=64)
-    style = load_image(shared_path("style", "style", "s4.jpg"), size=64)
-    return content, style
+    """Synthetic images, so that these tests run wherever the package does (no shared data)."""
+    return synthetic_content(), synthetic_style()
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +82,9 @@ def _two_region_mask(h: int, w: int, vertical: bool) -> torch.Tensor:
     mask = torch.empty(3, h, w)
     mask[:] = torch.tensor([1.0, -1.0, -1.0]).view(3, 1, 1)  # red
     if vertical:
-        mask[:, :, w // 2:] = torch.tensor([-1.0, 1.0, -1.0]).view(3, 1, 1)  # green right half
+        mask[:, :, w // 2 :] = torch.tensor([-1.0, 1.0, -1.0]).view(3, 1, 1)  # green right half
     else:
-        mask[:, h // 2:] = torch.tensor([-1.0, 1.0, -1.0]).view(3, 1, 1)  # green bottom half
+        mask[:, h // 2 :] = torch.tensor([-1.0, 1.0, -1.0]).view(3, 1, 1)  # green bottom half
     return mask
 
 
@@ -77,7 +95,7 @@ def test_mask_regions_survive_jpeg_and_samples_stay_inside():
     clean, _ = mask_regions(mask)
     same = (labels == clean).float().mean() if labels[0, 0] == clean[0, 0] else (labels != clean).float().mean()
     assert same > 0.97
-    xy = _sample_xy(500, clean, 1, torch.Generator().manual_seed(0), (48, 64))
+    xy = sample_xy(500, clean, 1, torch.Generator().manual_seed(0), (48, 64))
     cols = ((xy[:, 0] + 1) / 2 * 64 - 0.5).round().long()
     rows = ((xy[:, 1] + 1) / 2 * 48 - 0.5).round().long()
     assert (clean[rows, cols] == 1).all()
@@ -90,8 +108,18 @@ def test_masks_send_each_region_to_its_own_style(pair, extractor):
     style[:, 32:] = torch.tensor([-0.8, -0.4, 0.9]).view(3, 1, 1)  # blue bottom
     style += 0.15 * torch.randn_like(style)
     content_mask, style_mask = _two_region_mask(64, 64, vertical=True), _two_region_mask(64, 64, vertical=False)
-    out = stylize(content, style.clamp(-1, 1), alpha=0.5, size=64, scales=1, steps=60, backbone=extractor,
-                  content_mask=content_mask, style_mask=style_mask, progress=False).image
+    out = stylize(
+        content,
+        style.clamp(-1, 1),
+        alpha=0.5,
+        size=64,
+        scales=1,
+        steps=60,
+        backbone=extractor,
+        content_mask=content_mask,
+        style_mask=style_mask,
+        progress=False,
+    ).image
     left, right = out[:, :, :32].mean(dim=(1, 2)), out[:, :, 32:].mean(dim=(1, 2))
     orange, blue = style[:, :32].mean(dim=(1, 2)), style[:, 32:].mean(dim=(1, 2))
     assert (left - orange).norm() < (left - blue).norm()
@@ -101,8 +129,14 @@ def test_masks_send_each_region_to_its_own_style(pair, extractor):
 def test_bad_masks_and_images_are_refused_clearly(pair, extractor):
     content, style = pair
     with pytest.raises(ValueError, match="sizes must match"):
-        stylize(content, style, content_mask=torch.zeros(3, 10, 10), style_mask=torch.zeros(3, 64, 64),
-                backbone=extractor, progress=False)
+        stylize(
+            content,
+            style,
+            content_mask=torch.zeros(3, 10, 10),
+            style_mask=torch.zeros(3, 64, 64),
+            backbone=extractor,
+            progress=False,
+        )
     blue_mask = torch.zeros(3, 64, 64)
     blue_mask[2] = 1
     with pytest.raises(ValueError, match="no matching region in the style mask"):

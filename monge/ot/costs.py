@@ -4,10 +4,13 @@ A strong cost scores one output per input; a weak cost scores a *set* of stochas
 T(x, z_1..Z) per input, so that the map can spread one input over several outputs. Each cost
 returns one value per input (shape (N,)); the solver averages them.
 """
+
 from __future__ import annotations
 
 import torch
 import torch.nn as nn
+
+from ..errors import ConfigError
 
 
 class Cost(nn.Module):
@@ -50,7 +53,7 @@ class PerceptualCost(Cost):
     def __init__(self, distance: nn.Module | None = None, pixel_weight: float = 0.0):
         super().__init__()
         if distance is None:
-            from .metrics import PerceptualDistance
+            from ..backbones.perceptual import PerceptualDistance
 
             distance = PerceptualDistance()
         self.distance, self.pixel_weight = distance, pixel_weight
@@ -86,10 +89,17 @@ class WeakQuadraticCost(Cost):
         return _per_sample_mean((x - ys.mean(dim=1)) ** 2) + (1 - self.gamma - 1 / z) * spread
 
 
+COSTS: dict[str, type[Cost]] = {
+    "strong": QuadraticCost,
+    "weak": WeakQuadraticCost,
+    "l1": L1Cost,
+    "perceptual": PerceptualCost,
+}
+
+
 def make_cost(name: str, **kwargs) -> Cost:
-    """``strong`` (quadratic), ``weak`` (gamma-weak quadratic), ``l1`` or ``perceptual``."""
-    costs = {"strong": QuadraticCost, "l2": QuadraticCost, "weak": WeakQuadraticCost, "l1": L1Cost,
-             "perceptual": PerceptualCost}
-    if name not in costs:
-        raise ValueError(f"--cost {name}: unknown (expected one of strong, weak, l1, perceptual)")
-    return costs[name](**kwargs)
+    """``strong`` (quadratic; also ``l2``), ``weak`` (gamma-weak quadratic), ``l1`` or ``perceptual``."""
+    cls = QuadraticCost if name == "l2" else COSTS.get(name)
+    if cls is None:
+        raise ConfigError("cost", f"{name!r} is not one of {', '.join(COSTS)}")
+    return cls(**kwargs)

@@ -6,21 +6,23 @@ on the fly (``mapped="fly"``); every level is evaluated on the mapped *test* spl
 folder holds ``stack.json``, one ordinary run folder per level (``level_0``, ``level_1``, ...),
 and, when done, ``stack_table.md`` / ``stack_table.json``, ``stack_curves.png`` and ``stack_grid.png``.
 """
+
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .data import DataError, ImageSource
-from .solvers import NOT
-from .train import TrainConfig, _CSVLog, load_checkpoint, load_solver, open_splits, train
-from .viz import plot_curves, save_grid
+from ..data.sources import ImageSource
+from ..errors import ConfigError, DataError
+from ..ot.solver import NOT
+from ..runs import CSVLog, atomic_write_text, load_checkpoint, save_state
+from ..viz import plot_curves, save_grid
+from .config import TrainConfig
+from .factory import load_solver
+from .loop import open_splits, train
 
 
 class ComposedMap:
@@ -68,8 +70,14 @@ class ShardSource(ImageSource):
         return self._cached[1][i % self.shard_size]
 
     @classmethod
-    def write(cls, source: ImageSource, mapping: ComposedMap, folder: str | Path, shard_size: int = 1024,
-              batch_size: int = 256) -> "ShardSource":
+    def write(
+        cls,
+        source: ImageSource,
+        mapping: ComposedMap,
+        folder: str | Path,
+        shard_size: int = 1024,
+        batch_size: int = 256,
+    ) -> ShardSource:
         """Map every image of ``source`` and write the float results; the index is written last."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -77,12 +85,11 @@ class ShardSource(ImageSource):
             idx = range(start, min(start + shard_size, len(source)))
             images = torch.stack([source[i] for i in idx])
             mapped = torch.cat([mapping(b) for b in images.split(batch_size)])
-            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            os.close(fd)
-            torch.save(mapped.float().contiguous(), tmp)
-            os.replace(tmp, folder / f"shard_{shard:05d}.pt")
-        (folder / "index.json").write_text(json.dumps({"names": list(source.names), "shard_size": shard_size,
-                                                       "size": source.size}))
+            save_state(folder / f"shard_{shard:05d}.pt", mapped.float().contiguous())
+        atomic_write_text(
+            folder / "index.json",
+            json.dumps({"names": list(source.names), "shard_size": shard_size, "size": source.size}),
+        )
         return cls(folder)
 
 
@@ -95,7 +102,9 @@ def _level_done(run: Path, steps: int) -> bool:
     return summary.exists() and json.loads(summary.read_text())["steps"] >= steps
 
 
-def load_stack(out: str | Path, level: int | str = "best", device: str | None = None) -> tuple[ComposedMap, TrainConfig, int]:
+def load_stack(
+    out: str | Path, level: int | str = "best", device: str | None = None
+) -> tuple[ComposedMap, TrainConfig, int]:
     """The composed map T_level o ... o T_0 of a stack folder (``best``: the level with the best metric)."""
     out = Path(out)
     meta = json.loads((out / "stack.json").read_text())
@@ -114,27 +123,36 @@ def level_table(out: Path, levels: int) -> list[dict]:
     """Per level: min / mean / std of the held-out metric over its evaluations, and its best row."""
     rows = []
     for k in range(levels):
-        history = _CSVLog(_level_dir(out, k) / "eval.csv").read()
+        history = CSVLog(_level_dir(out, k) / "eval.csv").read()
         if not history:
             continue
         metric = next(key for key in history[0] if key.startswith(("FD", "FID")))
         values = np.array([r[metric] for r in history])
         best = history[int(values.argmin())]
-        rows.append({"level": k, "metric": metric, "min": float(values.min()), "mean": float(values.mean()),
-                     "std": float(values.std()), "best_step": int(best["step"]),
-                     **{key: v for key, v in best.items() if key not in ("step", metric)}})
+        rows.append(
+            {
+                "level": k,
+                "metric": metric,
+                "min": float(values.min()),
+                "mean": float(values.mean()),
+                "std": float(values.std()),
+                "best_step": int(best["step"]),
+                **{key: v for key, v in best.items() if key not in ("step", metric)},
+            }
+        )
     return rows
 
 
-def train_stack(cfg: TrainConfig, levels: int = 3, warm_start: bool = False, mapped: str = "disk",
-                progress: bool = True) -> dict:
+def train_stack(
+    cfg: TrainConfig, levels: int = 3, warm_start: bool = False, mapped: str = "disk", progress: bool = True
+) -> dict:
     """Train (or resume) a stack of ``levels`` NOT maps into ``cfg.out``; returns the per-level table.
 
     With several devices every rank trains each level; rank 0 alone writes (shards, reports)."""
-    from .engine import make_fabric
+    from ..engine import make_fabric
 
     if mapped not in ("disk", "fly"):
-        raise ValueError(f"--mapped {mapped}: expected disk or fly")
+        raise ConfigError("mapped", f"{mapped!r} is not one of disk, fly")
     fabric = make_fabric(cfg.device, cfg.devices, cfg.num_nodes, cfg.precision)
     rank0 = fabric.is_global_zero
     out = Path(cfg.out)
@@ -142,15 +160,17 @@ def train_stack(cfg: TrainConfig, levels: int = 3, warm_start: bool = False, map
     if meta_path.exists():
         meta = json.loads(meta_path.read_text())
         if (meta["levels"], meta["warm_start"], meta["mapped"]) != (levels, warm_start, mapped):
-            raise DataError(f"{meta_path}: this stack was started with levels={meta['levels']}, warm_start="
-                            f"{meta['warm_start']}, mapped={meta['mapped']}; resume it with the same options")
-    meta = {"levels": levels, "warm_start": warm_start, "mapped": mapped, "config": asdict(cfg), "best_level": None}
+            raise DataError(
+                f"{meta_path}: this stack was started with levels={meta['levels']}, warm_start="
+                f"{meta['warm_start']}, mapped={meta['mapped']}; resume it with the same options"
+            )
+    meta = {"levels": levels, "warm_start": warm_start, "mapped": mapped, "config": cfg.to_dict(), "best_level": None}
     if rank0:
         _level_dir(out, 0).mkdir(parents=True, exist_ok=True)
-        meta_path.write_text(json.dumps(meta, indent=2))
+        atomic_write_text(meta_path, json.dumps(meta, indent=2))
     fabric.barrier()
 
-    level_cfgs = [TrainConfig.from_dict({**asdict(cfg), "out": str(_level_dir(out, k))}) for k in range(levels)]
+    level_cfgs = [TrainConfig.from_dict({**cfg.to_dict(), "out": str(_level_dir(out, k))}) for k in range(levels)]
     src_train, src_test, tgt_train, tgt_test = open_splits(level_cfgs[0], _level_dir(out, 0), save=rank0)
     solvers: list[NOT] = []
     for k, level_cfg in enumerate(level_cfgs):
@@ -180,26 +200,37 @@ def train_stack(cfg: TrainConfig, levels: int = 3, warm_start: bool = False, map
     table = level_table(out, levels)
     meta["best_level"] = min(table, key=lambda r: r["min"])["level"]
     if rank0:
-        meta_path.write_text(json.dumps(meta, indent=2))
+        atomic_write_text(meta_path, json.dumps(meta, indent=2))
         write_stack_report(out, table, solvers, src_test, tgt_test, cfg)
     fabric.barrier()
-    return {"stack": str(out), "levels": table, "best_level": meta["best_level"], "warm_start": warm_start,
-            "mapped": mapped, "rank": fabric.global_rank}
+    return {
+        "stack": str(out),
+        "levels": table,
+        "best_level": meta["best_level"],
+        "warm_start": warm_start,
+        "mapped": mapped,
+        "rank": fabric.global_rank,
+    }
 
 
 def write_stack_report(out: Path, table: list[dict], solvers: list[NOT], src_test, tgt_test, cfg: TrainConfig) -> None:
     metric = table[0]["metric"]
     extra = [key for key in table[0] if key not in ("level", "metric", "min", "mean", "std", "best_step")]
-    lines = [f"| level | min {metric} | mean | std | best step | " + " | ".join(extra) + " |",
-             "|---|---|---|---|---|" + "---|" * len(extra)]
+    lines = [
+        f"| level | min {metric} | mean | std | best step | " + " | ".join(extra) + " |",
+        "|---|---|---|---|---|" + "---|" * len(extra),
+    ]
     for r in table:
-        lines.append(f"| {r['level']} | {r['min']:.2f} | {r['mean']:.2f} | {r['std']:.2f} | {r['best_step']} | "
-                     + " | ".join(f"{r[key]:.4g}" for key in extra) + " |")
+        lines.append(
+            f"| {r['level']} | {r['min']:.2f} | {r['mean']:.2f} | {r['std']:.2f} | {r['best_step']} | "
+            + " | ".join(f"{r[key]:.4g}" for key in extra)
+            + " |"
+        )
     (out / "stack_table.md").write_text("\n".join(lines) + "\n")
     (out / "stack_table.json").write_text(json.dumps(table, indent=2))
     curves = {}
     for k in range(len(table)):
-        history = _CSVLog(_level_dir(out, k) / "eval.csv").read()
+        history = CSVLog(_level_dir(out, k) / "eval.csv").read()
         curves[f"level {k}"] = ([r["step"] for r in history], [r[metric] for r in history])
     plot_curves(curves, out / "stack_curves.png", metric, "held-out metric per stacking level")
     n = min(cfg.grid_images, len(src_test))

@@ -5,6 +5,7 @@ NOT's potential f pushes its outputs onto the data distribution while the cost k
 near its input. The plain auto-encoder baseline is the same network trained on the cost alone
 (:class:`ReconstructionSolver`), with the same number of network updates.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,19 +13,27 @@ import math
 import torch
 import torch.nn as nn
 
+from ..errors import ConfigError
 from .nets import norm_layer
-from .solvers import NOT
+from .solver import NOT
 
 
 class ConvAutoEncoder(nn.Module):
     """Strided-conv encoder to a ``latent``-d vector and an upsampling decoder; no skip connections."""
 
-    def __init__(self, size: int = 32, channels: int = 3, latent: int = 64, width: int = 32, max_width: int = 256,
-                 norm: str = "batch"):
+    def __init__(
+        self,
+        size: int = 32,
+        channels: int = 3,
+        latent: int = 64,
+        width: int = 32,
+        max_width: int = 256,
+        norm: str = "batch",
+    ):
         super().__init__()
         n_down = int(math.log2(size // 4))
         if 4 * 2**n_down != size:
-            raise ValueError(f"ConvAutoEncoder: size {size} must be 4 times a power of two")
+            raise ConfigError("size", f"{size}: the auto-encoder needs must be 4 times a power of two")
         widths = [min(width * 2**i, max_width) for i in range(n_down + 1)]
         enc: list[nn.Module] = [nn.Conv2d(channels, widths[0], 3, padding=1), nn.LeakyReLU(0.2)]
         for a, b in zip(widths[:-1], widths[1:]):
@@ -33,8 +42,12 @@ class ConvAutoEncoder(nn.Module):
         self.from_latent = nn.Linear(latent, widths[-1] * 16)
         dec: list[nn.Module] = []
         for a, b in zip(widths[::-1][:-1], widths[::-1][1:]):
-            dec += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(a, b, 3, padding=1), norm_layer(norm, b),
-                    nn.ReLU()]
+            dec += [
+                nn.Upsample(scale_factor=2, mode="nearest"),
+                nn.Conv2d(a, b, 3, padding=1),
+                norm_layer(norm, b),
+                nn.ReLU(),
+            ]
         self.decoder = nn.Sequential(*dec, nn.Conv2d(widths[0], channels, 3, padding=1))
         self.latent, self.top = latent, widths[-1]
 

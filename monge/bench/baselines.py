@@ -1,12 +1,14 @@
 """Simple image-translation baselines that NOT must beat."""
+
 from __future__ import annotations
 
 import numpy as np
 import torch
 
 
-def palette_transfer(images: torch.Tensor, target_pixels: torch.Tensor, n_pixels: int = 1024,
-                     seed: int = 0) -> torch.Tensor:
+def palette_transfer(
+    images: torch.Tensor, target_pixels: torch.Tensor, n_pixels: int = 1024, seed: int = 0
+) -> torch.Tensor:
     """Per-image colour transfer: exact OT (POT's EMD) from each image's pixel colours to a sample of
     the target domain's pixel colours, applied by its out-of-sample barycentric map."""
     import ot

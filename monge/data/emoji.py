@@ -5,24 +5,27 @@ scored against hidden ground-truth pairs. 32 x 32 copies ship inside the package
 ``monge/assets/EMOJI_LICENSE.md`` for the licences); larger sizes are read from a local copy
 of the full-size folders (``monge data emoji --source``).
 """
+
 from __future__ import annotations
 
 import io
 import json
 import lzma
 import tarfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .data import ArraySource, DataError, resize_square, to_rgb
+from ..errors import DataError
+from .images import resize_square, to_rgb
+from .sources import ArraySource
 
-ASSETS = Path(__file__).parent / "assets"
+ASSETS = Path(__file__).parents[1] / "assets"
 STYLES = ("google", "twitter")
 EMOJI_STORED_SIZE = 32
 

@@ -7,10 +7,13 @@ away while keeping what the two domains differ in. The augmentations are differe
 map's gradient passes through them. Colour augmentations are deliberately absent: colour is what
 a style map must change.
 """
+
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
+from ..errors import ConfigError
 
 AUGMENTATIONS = ("translation", "cutout")
 
@@ -25,9 +28,15 @@ def translate(x: torch.Tensor, fraction: float = 0.125) -> torch.Tensor:
     rows = torch.arange(h, device=x.device)[None] + dy  # N, H
     cols = torch.arange(w, device=x.device)[None] + dx  # N, W
     batch = torch.arange(n, device=x.device)[:, None, None]
-    return padded[batch, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2).contiguous(
-        memory_format=torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else
-        torch.contiguous_format)
+    return (
+        padded[batch, rows[:, :, None], cols[:, None, :]]
+        .permute(0, 3, 1, 2)
+        .contiguous(
+            memory_format=torch.channels_last
+            if x.is_contiguous(memory_format=torch.channels_last)
+            else torch.contiguous_format
+        )
+    )
 
 
 def cutout(x: torch.Tensor, fraction: float = 0.5) -> torch.Tensor:
@@ -49,8 +58,11 @@ class Augment:
         self.names = tuple(name for name in policy.split(",") if name and name != "none")
         unknown = set(self.names) - set(AUGMENTATIONS)
         if unknown:
-            raise ValueError(f"augment {policy!r}: unknown {', '.join(sorted(unknown))} "
-                             f"(expected a comma-separated subset of {', '.join(AUGMENTATIONS)})")
+            raise ConfigError(
+                "augment",
+                f"{policy!r}: unknown {', '.join(sorted(unknown))} "
+                f"(expected a comma-separated subset of {', '.join(AUGMENTATIONS)})",
+            )
 
     def __bool__(self) -> bool:
         return bool(self.names)

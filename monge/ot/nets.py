@@ -3,6 +3,7 @@
 The sizes follow the official NOT code: ``UNet(base=48)`` has about 9.7M parameters and
 ``ResNetPotential(size=64)`` about 22.9M at 64 x 64.
 """
+
 from __future__ import annotations
 
 import math
@@ -11,6 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..errors import ConfigError
 
 NORMS = ("batch", "group")
 
@@ -22,7 +24,7 @@ def norm_layer(kind: str, channels: int) -> nn.Module:
         return nn.BatchNorm2d(channels)
     if kind == "group":
         return nn.GroupNorm(math.gcd(8, channels), channels)
-    raise ValueError(f"norm {kind}: expected one of {', '.join(NORMS)}")
+    raise ConfigError("norm", f"{kind!r} is not one of {', '.join(NORMS)}")
 
 
 class DoubleConv(nn.Sequential):
@@ -31,8 +33,12 @@ class DoubleConv(nn.Sequential):
     def __init__(self, cin: int, cout: int, mid: int | None = None, norm: str = "batch"):
         mid = mid or cout
         super().__init__(
-            nn.Conv2d(cin, mid, 3, padding=1), norm_layer(norm, mid), nn.ReLU(inplace=True),
-            nn.Conv2d(mid, cout, 3, padding=1), norm_layer(norm, cout), nn.ReLU(inplace=True),
+            nn.Conv2d(cin, mid, 3, padding=1),
+            norm_layer(norm, mid),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(mid, cout, 3, padding=1),
+            norm_layer(norm, cout),
+            nn.ReLU(inplace=True),
         )
 
 
@@ -55,20 +61,28 @@ class UNet(nn.Module):
     ``norm`` is ``batch`` (official) or ``group`` (see :func:`norm_layer`).
     """
 
-    def __init__(self, in_channels: int = 3, out_channels: int = 3, base: int = 48, residual: bool = False,
-                 norm: str = "batch"):
+    def __init__(
+        self, in_channels: int = 3, out_channels: int = 3, base: int = 48, residual: bool = False, norm: str = "batch"
+    ):
         super().__init__()
         self.residual = residual
         b = base
         self.inc = DoubleConv(in_channels, b, norm=norm)
-        self.downs = nn.ModuleList([DoubleConv(b, 2 * b, norm=norm), DoubleConv(2 * b, 4 * b, norm=norm),
-                                    DoubleConv(4 * b, 8 * b, norm=norm), DoubleConv(8 * b, 8 * b, norm=norm)])
-        self.ups = nn.ModuleList([_Up(16 * b, 4 * b, norm), _Up(8 * b, 2 * b, norm), _Up(4 * b, b, norm),
-                                  _Up(2 * b, b, norm)])
+        self.downs = nn.ModuleList(
+            [
+                DoubleConv(b, 2 * b, norm=norm),
+                DoubleConv(2 * b, 4 * b, norm=norm),
+                DoubleConv(4 * b, 8 * b, norm=norm),
+                DoubleConv(8 * b, 8 * b, norm=norm),
+            ]
+        )
+        self.ups = nn.ModuleList(
+            [_Up(16 * b, 4 * b, norm), _Up(8 * b, 2 * b, norm), _Up(4 * b, b, norm), _Up(2 * b, b, norm)]
+        )
         self.outc = nn.Conv2d(b, out_channels, 1)
         if residual:
             nn.init.zeros_(self.outc.weight)
-            nn.init.zeros_(self.outc.bias)
+            nn.init.zeros_(self.outc.bias)  # type: ignore[arg-type]  # Conv2d(bias=True) has one
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = [self.inc(x)]
@@ -104,7 +118,7 @@ class ResNetPotential(nn.Module):
         super().__init__()
         n_layers = int(math.log2(size / 4))
         if 4 * 2**n_layers != size:
-            raise ValueError(f"ResNetPotential: size {size} must be 4 times a power of two")
+            raise ConfigError("size", f"{size}: the ResNet potential needs 4 times a power of two")
         blocks: list[nn.Module] = [_ResBlock(nf, nf, res_ratio), _ResBlock(nf, min(2 * nf, nf_max), res_ratio)]
         for i in range(1, n_layers + 1):
             c0, c1 = min(nf * 2**i, nf_max), min(nf * 2 ** (i + 1), nf_max)
@@ -144,8 +158,14 @@ class ResidualMLP(MLP):
     mixtures, need not be built from the MLP's nonlinearities.
     """
 
-    def __init__(self, d_in: int, d_out: int, hidden: tuple[int, ...] = (128, 128, 128), activation: type = nn.ReLU,
-                 affine: bool = False):
+    def __init__(
+        self,
+        d_in: int,
+        d_out: int,
+        hidden: tuple[int, ...] = (128, 128, 128),
+        activation: type = nn.ReLU,
+        affine: bool = False,
+    ):
         super().__init__(d_in, d_out, hidden, activation)
         self.linear = nn.Linear(d_in, d_out) if affine else None
         if self.linear is not None:

@@ -5,13 +5,14 @@ ships two input-convex networks per dimension D (``mix3tomix10_{D}_v{1,2}.pt``);
 standardised, gives T*. P is a mixture of 3 Gaussians. Solvers are scored by L2-UVP (%).
 A closed-form Gaussian-to-Gaussian pair (``gaussian``) serves as a sanity check.
 """
+
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import scipy.linalg
@@ -19,13 +20,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .costs import QuadraticCost
-from .data import DataError
-from .metrics import l2_uvp
-from .nets import MLP, QuadraticMLP, ResidualMLP
-from .solvers import NOT
+from ..errors import DataError
+from ..metrics import l2_uvp
+from ..ot.costs import QuadraticCost
+from ..ot.nets import MLP, QuadraticMLP, ResidualMLP
+from ..ot.solver import NOT
 
-PACKAGED_DATA = Path(__file__).parent / "assets" / "w2bench"
+PACKAGED_DATA = Path(__file__).parents[1] / "assets" / "w2bench"
 DIMS = (2, 4, 8, 16, 32, 64, 128)
 # the paper's L2-UVP (%): MM:R (diverged at D = 128) and the best of all its solvers
 PUBLISHED_MMR = {2: 0.1, 4: 0.3, 8: 0.7, 16: 1.9, 32: 2.8, 64: 4.5}
@@ -34,6 +35,8 @@ PUBLISHED_BEST = {2: 0.1, 4: 0.3, 8: 0.7, 16: 1.4, 32: 2.8, 64: 3.2, 128: 2.0}
 
 class BenchmarkICNN(nn.Module):
     """The benchmark's dense input-convex network, rebuilt from its state dict (see the data README)."""
+
+    final: torch.Tensor
 
     def __init__(self, state: dict[str, torch.Tensor]):
         super().__init__()
@@ -107,7 +110,9 @@ def _load_potentials(dim: int, data_dir: str | Path | None) -> list[dict[str, to
     if folder is None:
         path = PACKAGED_DATA / f"mix3tomix10_{dim}.safetensors"
         if not path.is_file():
-            raise DataError(f"{path}: no benchmark potential for dimension {dim} (shipped: {', '.join(map(str, DIMS))})")
+            raise DataError(
+                f"{path}: no benchmark potential for dimension {dim} (shipped: {', '.join(map(str, DIMS))})"
+            )
         from safetensors.torch import load_file
 
         flat = load_file(path)
@@ -116,8 +121,10 @@ def _load_potentials(dim: int, data_dir: str | Path | None) -> list[dict[str, to
     for v in (1, 2):
         path = Path(folder) / f"mix3tomix10_{dim}_v{v}.pt"
         if not path.is_file():
-            raise DataError(f"{path}: benchmark potential not found; put the benchmark's mix3tomix10_{dim}_v1.pt "
-                            "and _v2.pt there, or leave data_dir and MONGE_W2_DATA unset to use the shipped copy")
+            raise DataError(
+                f"{path}: benchmark potential not found; put the benchmark's mix3tomix10_{dim}_v1.pt "
+                "and _v2.pt there, or leave data_dir and MONGE_W2_DATA unset to use the shipped copy"
+            )
         states.append(torch.load(path, map_location="cpu", weights_only=True))
     return states
 
@@ -138,9 +145,11 @@ def mix3tomix10(dim: int, data_dir: str | Path | None = None, seed: int = 0) -> 
 def gaussian_pair(dim: int, seed: int = 0) -> W2Pair:
     """N(0, S1) -> N(m, S2) with its closed-form map x -> m + A x, A = S1^-1/2 (S1^1/2 S2 S1^1/2)^1/2 S1^-1/2."""
     rng = np.random.default_rng(seed)
+
     def spd():
         a = rng.normal(size=(dim, dim))
         return a @ a.T / dim + 0.1 * np.eye(dim)
+
     s1, s2, mean = spd(), spd(), rng.normal(size=dim)
     r1 = scipy.linalg.sqrtm(s1).real
     r1_inv = np.linalg.inv(r1)
@@ -151,6 +160,7 @@ def gaussian_pair(dim: int, seed: int = 0) -> W2Pair:
 
 
 # ---------------------------------------------------------------- solvers ------------------------
+
 
 def linear_map(x_train: torch.Tensor, y_train: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
     """The best linear map: the closed-form OT map between the Gaussian fits of the two samples (POT)."""
@@ -171,22 +181,45 @@ def discrete_ot_map(x_train: torch.Tensor, y_train: torch.Tensor) -> Callable[[t
     return lambda x: torch.tensor(transport.transform(Xs=x.double().numpy()), dtype=torch.float32)
 
 
-def not_solver(dim: int, hidden: int | None = None, lr: float = 1e-3, t_steps: int = 10, skip: bool = True,
-               ema: float = 0.0) -> NOT:
-    """NOT with MLPs for vectors: a residual map T(x) = x + MLP(x) and an MLP potential.
+def not_solver(
+    dim: int,
+    hidden: int | None = None,
+    lr: float = 1e-3,
+    t_steps: int = 10,
+    skip: bool = True,
+    ema: float = 0.0,
+    cosine_steps: int | None = None,
+) -> NOT:
+    """NOT with MLPs for vectors: a residual map T(x) = x + MLP(x) and an MLP potential, Adam at
+    ``lr`` (with ``cosine_steps``, decayed to zero over that many outer iterations).
 
     ``skip`` adds a linear path to the map and a quadratic one to the potential
-    (:class:`~monge.nets.ResidualMLP` with ``affine``, :class:`~monge.nets.QuadraticMLP`).
+    (:class:`~monge.ot.nets.ResidualMLP` with ``affine``, :class:`~monge.ot.nets.QuadraticMLP`).
     """
     h = hidden or max(128, 4 * dim)
     T = ResidualMLP(dim, dim, (h, h, h), activation=nn.SiLU, affine=skip)
     f = QuadraticMLP(dim, (h, h, h), activation=nn.SiLU) if skip else MLP(dim, 1, (h, h, h), activation=nn.SiLU)
-    return NOT(T, f, QuadraticCost(), t_steps=t_steps, lr=lr, weight_decay=0.0, ema=ema)
+    schedule = None
+    if cosine_steps:
+        schedule = lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, cosine_steps)  # noqa: E731
+    return NOT(T, f, QuadraticCost(), t_steps=t_steps, lr=lr, weight_decay=0.0, ema=ema, scheduler=schedule)
 
 
-def run_w2(dim: int, pair: str = "mix3tomix10", steps: int = 5000, batch_size: int = 1024, n_eval: int = 4096,
-           n_discrete: int = 4096, seed: int = 0, data_dir: str | Path | None = None, progress: bool = True,
-           hidden: int | None = None, lr: float = 1e-3, t_steps: int = 10, skip: bool = True) -> dict:
+def run_w2(
+    dim: int,
+    pair: str = "mix3tomix10",
+    steps: int = 5000,
+    batch_size: int = 1024,
+    n_eval: int = 4096,
+    n_discrete: int = 4096,
+    seed: int = 0,
+    data_dir: str | Path | None = None,
+    progress: bool = True,
+    hidden: int | None = None,
+    lr: float = 1e-3,
+    t_steps: int = 10,
+    skip: bool = True,
+) -> dict:
     """L2-UVP (%) of the identity, the best linear map, POT's discrete OT and monge's NOT on one pair.
 
     ``seed=0`` scores the published instance of the benchmark; every method sees the same samples.
@@ -201,26 +234,38 @@ def run_w2(dim: int, pair: str = "mix3tomix10", steps: int = 5000, batch_size: i
     def score(name: str, fit: Callable[[], Callable], **extra) -> None:
         t0 = time.perf_counter()
         mapping = fit()
-        results[name] = {"L2-UVP": l2_uvp(mapping(x_eval), truth, var_q),
-                         "seconds": round(time.perf_counter() - t0, 2), **extra}
+        results[name] = {
+            "L2-UVP": l2_uvp(mapping(x_eval), truth, var_q),
+            "seconds": round(time.perf_counter() - t0, 2),
+            **extra,
+        }
 
     x_fit, y_fit = problem.sample_p(2**14), problem.sample_q(2**14)  # independent samples: unpaired
-    score("identity", lambda: (lambda x: x))
+    score("identity", lambda: lambda x: x)
     score("linear", lambda: linear_map(x_fit, y_fit))
     score("pot-emd", lambda: discrete_ot_map(x_fit[:n_discrete], y_fit[:n_discrete]), samples=n_discrete)
 
-    solver = not_solver(dim, hidden, lr, t_steps, skip)
-    sched_T = torch.optim.lr_scheduler.CosineAnnealingLR(solver.opt_T, steps)
-    sched_f = torch.optim.lr_scheduler.CosineAnnealingLR(solver.opt_f, steps)
+    solver = not_solver(dim, hidden, lr, t_steps, skip, cosine_steps=steps)
 
     def fit_not():
-        solver.fit(problem.sample_p, problem.sample_q, steps, batch_size, progress=progress,
-                   callback=lambda *_: (sched_T.step(), sched_f.step()))
+        solver.fit(problem.sample_p, problem.sample_q, steps, batch_size, progress=progress)
         return lambda x: solver.map(x, batch_size=4096)
 
-    score("monge-not", fit_not, steps=steps, batch_size=batch_size, hidden=hidden or max(128, 4 * dim),
-          t_steps=t_steps, skip=skip)
+    score(
+        "monge-not",
+        fit_not,
+        steps=steps,
+        batch_size=batch_size,
+        hidden=hidden or max(128, 4 * dim),
+        t_steps=t_steps,
+        skip=skip,
+    )
     published = pair == "mix3tomix10" and seed == 0
-    return {"pair": problem.name, "dim": dim, "seed": seed,
-            "published_MM:R": PUBLISHED_MMR.get(dim) if published else None,
-            "published_best": PUBLISHED_BEST.get(dim) if published else None, "results": results}
+    return {
+        "pair": problem.name,
+        "dim": dim,
+        "seed": seed,
+        "published_MM:R": PUBLISHED_MMR.get(dim) if published else None,
+        "published_best": PUBLISHED_BEST.get(dim) if published else None,
+        "results": results,
+    }

@@ -9,83 +9,39 @@ The OT dual  sup_f inf_T  E_x[c(x, T(x)) - f(T(x))] + E_y[f(y)]  is solved by al
 For a stochastic (weak) cost, T takes noise z as extra input channels and the cost sees Z draws
 T(x, z_1..Z) per x. Nets, cost and solver are independent pieces: any ``nn.Module`` pair works.
 """
+
 from __future__ import annotations
 
 import contextlib
 import math
-from typing import Callable
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 import torch.nn as nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
+from ..data.sampling import Sampler, as_sampler
+from ..errors import DivergenceError
 from .costs import Cost, QuadraticCost
 
-Sampler = Callable[[int], torch.Tensor]
+
+class Callback(Protocol):
+    """Runs after every outer iteration of :meth:`NOT.fit`; may return values to show on the progress bar."""
+
+    def on_step(self, solver: NOT, step: int, losses: dict[str, float]) -> dict[str, str] | None: ...
 
 
-class DivergenceError(RuntimeError):
-    """A loss became NaN or infinite; the weights were not updated with it."""
+@dataclass
+class FitResult:
+    """What :meth:`NOT.fit` did: the losses of each outer iteration run, the step reached, the time."""
 
-
-def _rank_indices(size: int, n: int, generator: torch.Generator | None, rank: int, world: int) -> torch.Tensor:
-    """This rank's slice ``[rank::world]`` of a global batch of ``n`` indices into ``size`` items."""
-    return torch.randint(size, (n,), generator=generator)[rank::world]
-
-
-def as_sampler(data, generator: torch.Generator | None = None, rank: int = 0, world: int = 1) -> Sampler:
-    """A batch sampler ``n -> (n, ...)`` from a tensor, a Dataset, or a callable (returned as is).
-
-    With ``world`` > 1 it draws the global batch's indices (the same on every rank, given the same
-    generator state) and returns this rank's slice ``[rank::world]``: only that slice is decoded.
-    """
-    def indices(n: int) -> torch.Tensor:
-        return _rank_indices(len(data), n, generator, rank, world)
-
-    if isinstance(data, torch.Tensor):
-        return lambda n: data[indices(n)]
-    if isinstance(data, torch.utils.data.Dataset):
-        return lambda n: torch.stack([data[int(i)] for i in indices(n)])
-    if callable(data):
-        return data
-    raise TypeError(f"cannot sample from {type(data).__name__}: pass a tensor, a Dataset or a callable n -> batch")
-
-
-class StreamSampler:
-    """Batches of a large Dataset decoded ahead of use by DataLoader workers.
-
-    Batch k's global indices come from a generator seeded with (``seed``, k), so what the workers
-    prefetch never disturbs the stream, and a resumed run continues exactly at ``start`` (the
-    count of batches consumed, :attr:`drawn`, saved in the checkpoint). Ranks slice the global
-    batch as :func:`as_sampler` does. Workers persist; each opens its own file handles.
-    """
-
-    def __init__(self, data: torch.utils.data.Dataset, seed: int, rank: int = 0, world: int = 1, workers: int = 2,
-                 pin_memory: bool = False, start: int = 0):
-        self.data, self.seed, self.rank, self.world = data, seed, rank, world
-        self.workers, self.pin_memory, self.drawn = workers, pin_memory, start
-        self._batches, self._size = None, None
-
-    def _index_batches(self, n: int, first: int):
-        k = first
-        while True:
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + k)
-            yield _rank_indices(len(self.data), n, g, self.rank, self.world).tolist()
-            k += 1
-
-    def __call__(self, n: int) -> torch.Tensor:
-        if self._batches is None or n != self._size:
-            loader = torch.utils.data.DataLoader(self.data, batch_sampler=self._index_batches(n, self.drawn),
-                                                 num_workers=self.workers, pin_memory=self.pin_memory,
-                                                 persistent_workers=self.workers > 0)
-            self._batches, self._size = iter(loader), n
-        self.drawn += 1
-        return next(self._batches)
-
-    def close(self) -> None:
-        """Stop the workers (they also stop when the sampler is garbage-collected)."""
-        self._batches = None
+    history: list[dict[str, float]]
+    steps: int
+    seconds: float
 
 
 def _set_trainable(module: nn.Module, flag: bool) -> None:
@@ -106,10 +62,24 @@ class NOT:
     evaluation use the plain ones, so no collective runs outside the synchronised updates.
     """
 
-    def __init__(self, T: nn.Module, f: nn.Module, cost: Cost | None = None, t_steps: int = 10, lr: float = 1e-4,
-                 weight_decay: float = 1e-10, z_count: int = 8, z_channels: int = 1, z_std: float = 0.1,
-                 ema: float = 0.0, augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                 device: str | torch.device | None = None, fabric=None):
+    def __init__(
+        self,
+        T: nn.Module,
+        f: nn.Module,
+        cost: Cost | None = None,
+        t_steps: int = 10,
+        lr: float = 1e-4,
+        weight_decay: float = 1e-10,
+        z_count: int = 8,
+        z_channels: int = 1,
+        z_std: float = 0.1,
+        ema: float = 0.0,
+        augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        optimizer: Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer] | None = None,
+        scheduler: Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler] | None = None,
+        device: str | torch.device | None = None,
+        fabric=None,
+    ):
         self.fabric = fabric
         # a random differentiable augmentation of every input of f, real and mapped alike (see monge.augment)
         self.augment = augment or (lambda x: x)
@@ -119,8 +89,10 @@ class NOT:
         self.t_steps, self.z_count, self.z_channels, self.z_std = t_steps, z_count, z_channels, z_std
         # the fused kernel: one pass over all tensors (9x faster than the per-tensor loop for the cpu preset's UNet)
         fused = True if self.device.type in ("cpu", "cuda") else None
-        self.opt_T = torch.optim.Adam(self.T.parameters(), lr=lr, weight_decay=weight_decay, fused=fused)
-        self.opt_f = torch.optim.Adam(self.f.parameters(), lr=lr, weight_decay=weight_decay, fused=fused)
+        make_optimizer = optimizer or (
+            lambda params: torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=fused)
+        )
+        self.opt_T, self.opt_f = make_optimizer(self.T.parameters()), make_optimizer(self.f.parameters())
         self._T_train, self._f_train = self.T, self.f
         # an exponential moving average of the map's weights (and BatchNorm statistics), updated after
         # every map update and used by map/sample: averaging the iterates of a max-min game damps its
@@ -132,6 +104,8 @@ class NOT:
         if fabric is not None:
             self._T_train, self.opt_T = fabric.setup(self.T, self.opt_T)
             self._f_train, self.opt_f = fabric.setup(self.f, self.opt_f)
+        # learning-rate schedules, stepped once per outer iteration
+        self.schedulers = [scheduler(opt) for opt in (self.opt_T, self.opt_f)] if scheduler is not None else []
         self.steps_done = 0
 
     @property
@@ -157,8 +131,11 @@ class NOT:
     @torch.no_grad()
     def map(self, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
         """T(x) in eval mode (one noise draw per input for a stochastic map)."""
-        return self.sample(x, 1, batch_size)[:, 0] if self.stochastic else self._eval(lambda b: self.map_net(b), x,
-                                                                                        batch_size)
+        return (
+            self.sample(x, 1, batch_size)[:, 0]
+            if self.stochastic
+            else self._eval(lambda b: self.map_net(b), x, batch_size)
+        )
 
     @torch.no_grad()
     def sample(self, x: torch.Tensor, n: int, batch_size: int = 256) -> torch.Tensor:
@@ -197,18 +174,23 @@ class NOT:
             with torch.no_grad():
                 tx = self._apply(x, 1)
                 tx = tx.flatten(0, 1) if self.stochastic else tx
-            scores = self._f_train(self.augment(torch.cat([tx.to(y.dtype), y]))).float()  # one forward: one DDP reduction
-        return scores[: len(tx)].mean() - scores[len(tx):].mean()
+            scores = self._f_train(
+                self.augment(torch.cat([tx.to(y.dtype), y]))
+            ).float()  # one forward: one DDP reduction
+        return scores[: len(tx)].mean() - scores[len(tx) :].mean()
 
     def _update(self, loss: torch.Tensor, opt: torch.optim.Optimizer, what: str) -> float:
         value = loss.item()
         diverged = not math.isfinite(value)
         if self.fabric is not None and self.fabric.world_size > 1:  # every rank must stop together
-            diverged = bool(self.fabric.all_reduce(torch.tensor(float(diverged), device=self.device),
-                                                   reduce_op="sum").item())
+            diverged = bool(
+                self.fabric.all_reduce(torch.tensor(float(diverged), device=self.device), reduce_op="sum").item()
+            )
         if diverged:
-            raise DivergenceError(f"{what} is {value} at step {self.steps_done + 1}: training diverged "
-                                  "(try a lower learning rate); the weights were not updated with it")
+            raise DivergenceError(
+                f"{what} is {value} at step {self.steps_done + 1}: training diverged "
+                "(try a lower learning rate); the weights were not updated with it"
+            )
         opt.zero_grad(set_to_none=True)
         if self.fabric is not None:
             self.fabric.backward(loss)
@@ -249,26 +231,52 @@ class NOT:
         self.steps_done += 1
         return {"t_loss": t_loss, "f_loss": f_loss}
 
-    def fit(self, source, target, steps: int, batch_size: int = 64, generator: torch.Generator | None = None,
-            progress: bool = True, callback: Callable[[int, dict], None] | None = None) -> list[dict[str, float]]:
-        """Train for ``steps`` outer iterations on tensors, Datasets or samplers; returns the loss history."""
+    def fit(
+        self,
+        source,
+        target,
+        steps: int,
+        batch_size: int = 64,
+        generator: torch.Generator | None = None,
+        progress: bool = True,
+        callbacks: Sequence[Callback] = (),
+    ) -> FitResult:
+        """Train until :attr:`steps_done` reaches ``steps`` (a resumed solver runs the remaining ones)
+        on tensors, Datasets or samplers ``n -> batch``.
+
+        After every outer iteration the schedulers step, then each callback's ``on_step(solver,
+        step, losses)`` runs; what a callback returns (a dict) is shown on the progress bar.
+        Evaluation, checkpoints and logs are callbacks (see :mod:`monge.train.callbacks`)."""
         sample_x, sample_y = as_sampler(source, generator), as_sampler(target, generator)
-        history = []
-        bar = tqdm(range(steps), disable=not progress, desc="NOT", dynamic_ncols=True)
+        history: list[dict[str, float]] = []
+        start, t0 = self.steps_done, time.perf_counter()
+        shown: dict[str, str] = {}
+        bar = tqdm(
+            range(start, steps), initial=start, total=steps, disable=not progress, desc="NOT", dynamic_ncols=True
+        )
         for _ in bar:
             self.cost.set_progress(self.steps_done / max(1, steps))
             losses = self.step(sample_x, sample_y, batch_size)
+            for scheduler in self.schedulers:
+                scheduler.step()
             history.append(losses)
-            bar.set_postfix(T=f"{losses['t_loss']:.4f}", f=f"{losses['f_loss']:.4f}")
-            if callback is not None:
-                callback(self.steps_done, losses)
-        return history
+            for callback in callbacks:
+                shown.update(callback.on_step(self, self.steps_done, losses) or {})
+            bar.set_postfix(T=f"{losses['t_loss']:.4f}", f=f"{losses['f_loss']:.4f}", **shown)
+        return FitResult(history, self.steps_done, time.perf_counter() - t0)
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict:
         """Both nets, both optimisers, the step count and the map's moving average (if any)."""
-        state = {"T": self.T.state_dict(), "f": self.f.state_dict(), "opt_T": self.opt_T.state_dict(),
-                 "opt_f": self.opt_f.state_dict(), "steps_done": self.steps_done}
+        state = {
+            "T": self.T.state_dict(),
+            "f": self.f.state_dict(),
+            "opt_T": self.opt_T.state_dict(),
+            "opt_f": self.opt_f.state_dict(),
+            "steps_done": self.steps_done,
+        }
+        if self.schedulers:
+            state["schedulers"] = [s.state_dict() for s in self.schedulers]
         if self.T_ema is not None:
             state["T_ema"] = self.T_ema.state_dict()
         return state
@@ -280,10 +288,11 @@ class NOT:
         self.opt_T.load_state_dict(state["opt_T"])
         self.opt_f.load_state_dict(state["opt_f"])
         self.steps_done = int(state["steps_done"])
+        for scheduler, saved in zip(self.schedulers, state.get("schedulers", [])):
+            scheduler.load_state_dict(saved)
         if self.T_ema is not None:
             self.T_ema.load_state_dict(state["T_ema"])
 
     def parameters_finite(self) -> bool:
         """False once any weight of T or f is NaN or infinite (a diverged run)."""
         return all(torch.isfinite(p).all() for m in (self.T, self.f) for p in m.parameters())
-

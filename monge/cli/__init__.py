@@ -1,0 +1,1 @@
+"""The ``monge`` command line (``monge --help``; also ``python -m monge``): see :mod:`monge.cli.main`."""

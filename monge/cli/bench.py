@@ -1,0 +1,61 @@
+"""``monge bench w2``: the continuous W2 benchmark, with a known optimal map."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import add_json, report
+
+
+def cmd_bench_w2(args: argparse.Namespace) -> None:
+    from ..bench.w2 import run_w2
+    from ..engine import cpu_name
+
+    result = run_w2(
+        args.dim,
+        args.pair,
+        args.steps,
+        args.batch_size,
+        seed=args.seed,
+        data_dir=args.data_dir,
+        hidden=args.hidden,
+        lr=args.lr,
+        t_steps=args.t_steps,
+    )
+    result["cpu"] = cpu_name()
+    table = [("pair", result["pair"])] + [(f"{name} L2-UVP %", r["L2-UVP"]) for name, r in result["results"].items()]
+    for key in ("published_MM:R", "published_best"):
+        if result[key] is not None:
+            table.append((f"{key.replace('_', ' ')} L2-UVP %", result[key]))
+    table += [
+        ("NOT steps", args.steps),
+        ("NOT seconds", result["results"]["monge-not"]["seconds"]),
+        ("CPU", result["cpu"]),
+    ]
+    report(args, result, table)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    bench = sub.add_parser("bench", help="benchmarks with a known answer")
+    b_sub = bench.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")
+    w2 = b_sub.add_parser("w2", help="L2-UVP on the continuous W2 benchmark (NOT, identity, linear, POT EMD)")
+    w2.add_argument("--dim", type=int, required=True, help="2, 4, 8, 16, 32, 64 or 128")
+    w2.add_argument(
+        "--pair",
+        choices=["mix3tomix10", "gaussian"],
+        default="mix3tomix10",
+        help="the benchmark's mixture pair, or a closed-form Gaussian pair (sanity check)",
+    )
+    w2.add_argument("--steps", type=int, default=3000, help="NOT outer iterations")
+    w2.add_argument("--batch-size", type=int, default=1024)
+    w2.add_argument("--hidden", type=int, help="MLP width (default max(128, 4 dim))")
+    w2.add_argument("--lr", type=float, default=1e-3)
+    w2.add_argument("--t-steps", type=int, default=10, help="map updates per potential update")
+    w2.add_argument("--seed", type=int, default=0, help="0: the published instance; another seed draws another")
+    w2.add_argument(
+        "--data-dir",
+        help="a folder of the benchmark's mix3tomix10_{D}_v{1,2}.pt (default: $MONGE_W2_DATA, "
+        "else the copy shipped with monge)",
+    )
+    add_json(w2)
+    w2.set_defaults(func=cmd_bench_w2)

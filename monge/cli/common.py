@@ -1,0 +1,89 @@
+"""What every command shares: the ``--json`` convention, the result table, and the configuration
+flags generated from :class:`~monge.train.config.TrainConfig`'s fields."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import MISSING, fields
+from pathlib import Path
+
+from ..errors import ConfigError
+from ..train.config import PRESETS, TrainConfig, read_config_file
+
+GROUP_TITLES = {"model": "model and optimisation", "data": "data and evaluation", "scale": "scale (Lightning Fabric)"}
+
+
+def flag(param: str) -> str:
+    """The command-line flag of a configuration parameter: ``batch_size`` -> ``--batch-size``."""
+    return "--" + param.replace("_", "-")
+
+
+def report(args: argparse.Namespace, result: dict, table: list[tuple[str, object]]) -> None:
+    """Print a result as aligned ``key  value`` lines; with ``--json`` also one JSON object, last."""
+    width = max(len(k) for k, _ in table) if table else 0
+    for key, value in table:
+        print(f"{key:<{width}}  {value:.6g}" if isinstance(value, float) else f"{key:<{width}}  {value}")
+    if args.json:
+        print(json.dumps(result))
+
+
+def add_json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
+
+
+def _base_type(annotation: str) -> type:
+    """``int | None`` -> int (the dataclass annotations are strings under postponed evaluation)."""
+    names = {"int": int, "float": float, "str": str, "bool": bool}
+    return names[annotation.split("|")[0].strip()]
+
+
+def _default_text(name: str, default: object) -> str:
+    if default is None and name in PRESETS["cpu"]:
+        return ", ".join(f"{preset} preset: {values[name]}" for preset, values in PRESETS.items())
+    return f"default: {default}"
+
+
+def add_config_options(
+    p: argparse.ArgumentParser, exclude: tuple[str, ...] = (), choices: dict[str, tuple[str, ...]] | None = None
+) -> None:
+    """One flag per configuration field (``cli`` metadata true, not in ``exclude``), grouped and with
+    the effective default in its help. Every flag defaults to None: unset flags leave a config file's values."""
+    groups = {key: p.add_argument_group(title) for key, title in GROUP_TITLES.items()}
+    for f in fields(TrainConfig):
+        meta = f.metadata
+        if not meta.get("cli") or f.name in exclude:
+            continue
+        kind = _base_type(str(f.type))
+        default = f.default if f.default is not MISSING else None
+        text = f"{meta['help']} ({_default_text(f.name, default)})".replace("%", "%%")
+        group = groups[meta["group"]]
+        if kind is bool:
+            group.add_argument(flag(f.name), action=argparse.BooleanOptionalAction, default=None, help=text)
+        else:
+            allowed = (choices or {}).get(f.name, meta["choices"])
+            group.add_argument(flag(f.name), type=kind, choices=allowed, default=None, help=text)
+
+
+def config_from_args(args: argparse.Namespace, resumable: bool = True) -> TrainConfig:
+    """The configuration of a train/stack/ae command: when resuming, the run's saved one (with the
+    run's new place, ``--out``, and a new ``--steps``); else a ``--config`` file overridden by flags."""
+    out = Path(args.out)
+    if resumable and args.resume and ((out / "config.json").exists() or (out / "stack.json").exists()):
+        saved = out / "config.json"
+        cfg = (
+            TrainConfig.from_file(saved)
+            if saved.exists()
+            else TrainConfig.from_dict(json.loads((out / "stack.json").read_text())["config"])
+        )
+        cfg.out = str(out)  # a moved or copied run continues where it is now
+        if args.steps is not None:
+            cfg.steps = args.steps
+        return cfg
+    base = read_config_file(args.config) if args.config else {}
+    flags = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
+    merged = {**base, **flags, "out": args.out}
+    for key in ("source", "target"):
+        if not merged.get(key):
+            raise ConfigError(key, "is required (a folder, .h5, .zip, ROOT:A/ROOT:B or emoji:STYLE)")
+    return TrainConfig.from_dict(merged)

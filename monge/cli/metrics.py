@@ -1,0 +1,85 @@
+"""``monge metrics fd|kid|paired``: distances between two image sets."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from ..errors import DataError
+from .common import add_json, report
+
+
+def _stats_for(spec: str, args, extractor):
+    from ..data.domains import open_domain
+    from ..metrics import FeatureStats, image_stats
+
+    if spec.endswith(".npz"):
+        return FeatureStats.load(spec)
+    source = open_domain(spec, args.size, h5_key=args.h5_key).source
+    return image_stats(source, extractor, args.size, progress=True)
+
+
+def cmd_metrics(args: argparse.Namespace) -> None:
+    from ..backbones.perceptual import PerceptualDistance
+    from ..backbones.registry import load_backbone
+    from ..metrics import fd_from_stats, kid, paired_metrics
+
+    if args.metric == "paired":
+        from ..data.domains import open_domain
+
+        a = open_domain(args.a, args.size, h5_key=args.h5_key).source
+        b = open_domain(args.b, args.size, h5_key=args.h5_key).source
+        common = sorted(set(a.names) & set(b.names))
+        if not common:
+            raise DataError(f"{args.b}: no file names in common with {args.a}, so no pairs")
+        pairs = {
+            "pairs": len(common),
+            **paired_metrics(a.subset(common).tensor(), b.subset(common).tensor(), PerceptualDistance()),
+        }
+        report(args, pairs, list(pairs.items()))
+        return
+    extractor = load_backbone(args.backbone, args.weights)
+    t0 = time.perf_counter()
+    sa, sb = _stats_for(args.a, args, extractor), _stats_for(args.b, args, extractor)
+    if args.save_stats:
+        sa.save(args.save_stats)
+    seconds = time.perf_counter() - t0
+    result: dict[str, object]
+    if args.metric == "fd":
+        result = {extractor.name: fd_from_stats(sa, sb)}
+    else:
+        mean, std = kid(sa.features, sb.features, subset_size=args.subset_size)
+        result = {"KID": mean, "KID_std": std}
+    result.update(
+        {
+            "backbone": extractor.backbone_id,
+            "n_a": sa.count,
+            "n_b": sb.count,
+            "size": args.size,
+            "seconds": round(seconds, 2),
+        }
+    )
+    report(args, result, list(result.items()))
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    metrics = sub.add_parser("metrics", help="FD / FID, KID and paired distances between image sets")
+    m_sub = metrics.add_subparsers(dest="metric", required=True, metavar="METRIC")
+    for name, text in (
+        ("fd", "Frechet distance (FD-EffNetLite0 offline, FID with Inception weights)"),
+        ("kid", "Kernel Inception-style distance in the same features"),
+        ("paired", "MSE, PSNR and PD-EffNetLite0 between images paired by file name"),
+    ):
+        p = m_sub.add_parser(name, help=text, description=text)
+        p.add_argument("a", help="image set (folder, .h5, .zip, emoji:STYLE) or, for fd/kid, a stats .npz")
+        p.add_argument("b", help="the other image set")
+        p.add_argument("--size", type=int, default=64, help="images are resized to SIZE x SIZE first")
+        p.add_argument("--h5-key", help="dataset key inside HDF5 files (default: the first)")
+        if name != "paired":
+            p.add_argument("--backbone", default="effnet-lite0", choices=["effnet-lite0", "inception"])
+            p.add_argument("--weights", help="Inception weights file (else $MONGE_INCEPTION_WEIGHTS or the hub cache)")
+            p.add_argument("--save-stats", help="also write A's statistics to this .npz")
+        if name == "kid":
+            p.add_argument("--subset-size", type=int, default=1000)
+        add_json(p)
+        p.set_defaults(func=cmd_metrics)

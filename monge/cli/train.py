@@ -1,0 +1,112 @@
+"""``monge train``, ``stack``, ``ae`` and ``demo``: thin wrappers over :mod:`monge.train`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .common import add_config_options, add_json, config_from_args, report
+
+
+def _summary_table(summary) -> list[tuple[str, object]]:
+    return [
+        ("run", summary.run),
+        ("steps", summary.steps),
+        ("best step", summary.best_step),
+        (f"best {summary.metric}", summary.best),
+        *[(f"final {k}", v) for k, v in summary.final.items()],
+        ("seconds", summary.seconds),
+    ]
+
+
+def run_training(args: argparse.Namespace, cfg) -> None:
+    from ..train.loop import train
+
+    summary = train(cfg, resume=args.resume, progress=True)
+    if summary.rank != 0:  # a non-zero rank of a distributed run: rank 0 reports
+        return
+    report(args, summary.to_dict(), _summary_table(summary))
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    run_training(args, config_from_args(args))
+
+
+def cmd_ae(args: argparse.Namespace) -> None:
+    args.source = args.target = args.data
+    args.cost = {"l2": "strong"}.get(args.cost, args.cost)
+    cfg = config_from_args(args)
+    if not args.resume:
+        cfg.map_net, cfg.latent = "autoencoder", args.latent
+        cfg.objective = "reconstruction" if args.baseline else "not"
+    run_training(args, cfg)
+
+
+def cmd_stack(args: argparse.Namespace) -> None:
+    from ..train.stack import train_stack
+
+    result = train_stack(config_from_args(args), args.levels, args.warm_start, args.mapped, progress=True)
+    if result["rank"] != 0:
+        return
+    table = [
+        (f"level {r['level']} {r['metric']} min/mean/std", f"{r['min']:.2f} / {r['mean']:.2f} / {r['std']:.2f}")
+        for r in result["levels"]
+    ] + [("best level", result["best_level"]), ("stack", result["stack"])]
+    report(args, result, table)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from ..report import write_report
+    from ..train.config import demo_config
+    from ..train.loop import train
+
+    summary = train(demo_config(args.out, args.steps, args.eval_images, args.seed), resume=args.resume)
+    path = write_report(Path(args.out), summary)
+    result = {**summary.to_dict(), "report": str(path)}
+    report(args, result, [("report", path), *_summary_table(summary)[3:]])
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    demo = sub.add_parser("demo", help="train twitter -> google emoji with the cpu preset and write a report")
+    demo.add_argument("--out", default="runs/demo")
+    demo.add_argument("--steps", type=int, default=300)
+    demo.add_argument("--eval-images", type=int, default=379)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--resume", action="store_true")
+    add_json(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    tr = sub.add_parser("train", help="train a Neural Optimal Transport map from SOURCE to TARGET")
+    tr.add_argument("--out", default="runs/not", help="run folder")
+    tr.add_argument("--config", help="JSON file of configuration keys (flags override it)")
+    tr.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    add_config_options(tr)
+    add_json(tr)
+    tr.set_defaults(func=cmd_train)
+
+    sk = sub.add_parser("stack", help="train a stack of NOT maps, each from the previous level's output to TARGET")
+    sk.add_argument("--out", default="runs/stack")
+    sk.add_argument("--config", help="JSON file of configuration keys (flags override it)")
+    sk.add_argument("--levels", type=int, default=3)
+    sk.add_argument("--warm-start", action="store_true", help="start level k+1 from level k's best weights")
+    sk.add_argument(
+        "--mapped",
+        choices=["disk", "fly"],
+        default="disk",
+        help="mapped sources: float32 shards on disk (default) or computed batch by batch",
+    )
+    sk.add_argument("--resume", action="store_true", help="continue an interrupted stack")
+    add_config_options(sk)
+    add_json(sk)
+    sk.set_defaults(func=cmd_stack)
+
+    ae = sub.add_parser("ae", help="train a NOT auto-encoder (P to P through a bottleneck) or its plain baseline")
+    ae.add_argument("--data", help="the images (same forms as --source)")
+    ae.add_argument("--latent", type=int, default=64, help="bottleneck size")
+    ae.add_argument("--baseline", action="store_true", help="the plain auto-encoder: the cost alone, no potential")
+    ae.add_argument("--out", default="runs/ae")
+    ae.add_argument("--config", help="JSON file of configuration keys (flags override it)")
+    ae.add_argument("--resume", action="store_true")
+    add_config_options(ae, exclude=("source", "target"), choices={"cost": ("l2", "l1", "perceptual")})
+    add_json(ae)
+    ae.set_defaults(func=cmd_ae)

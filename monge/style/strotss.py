@@ -1,0 +1,217 @@
+"""STROTSS style transfer (Kolkin, Salavon, Shakhnarovich, CVPR 2019) by relaxed optimal transport.
+
+An output image is optimised so that its deep-feature *distribution* matches the style image's
+(relaxed earth mover's distance, moments, palette) while its *self-similarity* matches the
+content image's. Features are hypercolumns: several backbone layers plus RGB, read by bilinear
+interpolation at random locations. The image is a Laplacian pyramid optimised coarse to fine.
+Region masks restrict each output region's style statistics to the matching style region.
+
+Every loss is an ``nn.Module`` taking hypercolumn samples, so they compose and test separately.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from ..errors import ConfigError, DataError
+from .hypercolumns import label_map, make_extractor, sample_hypercolumns, sample_xy
+from .losses import MomentLoss, PaletteLoss, RelaxedEMD, SelfSimilarityLoss, StyleTarget
+from .masks import match_regions
+from .pyramid import collapse_pyramid, laplacian_pyramid
+
+
+@dataclass
+class StyleResult:
+    image: torch.Tensor  # (3, H, W) in [-1, 1]
+    scales: list[torch.Tensor]  # the result after each scale
+    history: list[dict[str, float]]  # losses at every step
+
+
+def _resize_long(img: torch.Tensor, long_side: int) -> torch.Tensor:
+    h, w = img.shape[-2:]
+    scale = long_side / max(h, w)
+    size = (max(8, round(h * scale)), max(8, round(w * scale)))
+    return F.interpolate(img[None], size=size, mode="bilinear", align_corners=False, antialias=scale < 1)[0]
+
+
+def stylize(
+    content: torch.Tensor,
+    style: torch.Tensor,
+    alpha: float = 1.0,
+    size: int = 512,
+    steps: int = 250,
+    lr: float = 2e-3,
+    scales: int = 4,
+    content_mask: torch.Tensor | None = None,
+    style_mask: torch.Tensor | None = None,
+    backbone: str | nn.Module = "effnet-lite0",
+    n_samples: int = 1024,
+    n_style: int = 5000,
+    resample_every: int = 10,
+    seed: int = 0,
+    device: str = "cpu",
+    precision: str = "auto",
+    progress: bool = True,
+) -> StyleResult:
+    """Restyle ``content`` with ``style`` (both (3, H, W) in [-1, 1]); ``alpha`` weighs content.
+
+    The long side grows over ``scales`` scales, doubling up to ``size`` (64, 128, 256, 512 by
+    default), ``steps`` RMSprop steps each (lr halved at the last scale). With masks, region k of
+    the output takes its style statistics from region k of the style image.
+
+    ``precision``: ``bf16-mixed`` runs the backbone and the loss matrix products in bfloat16
+    (autocast; the image, its pyramid and the optimiser stay float32), ``32`` runs all in float32,
+    ``auto`` picks bf16-mixed where the device has fast bfloat16 (CUDA with bf16, a CPU with AMX or
+    AVX512-BF16) and 32 elsewhere.
+    """
+    if min(content.shape[-2:]) < 16 or min(style.shape[-2:]) < 16:
+        raise DataError("content and style images must be at least 16 px on each side")
+    if (content_mask is None) != (style_mask is None):
+        raise ConfigError("content_mask", "give both content_mask and style_mask, or neither")
+    if content_mask is not None and style_mask is not None:
+        if content_mask.shape[-2:] != content.shape[-2:]:
+            raise DataError(
+                f"content mask is {tuple(content_mask.shape[-2:])}, content image "
+                f"{tuple(content.shape[-2:])}: sizes must match"
+            )
+        if style_mask.shape[-2:] != style.shape[-2:]:
+            raise DataError(
+                f"style mask is {tuple(style_mask.shape[-2:])}, style image {tuple(style.shape[-2:])}: sizes must match"
+            )
+        c_labels, s_labels, n_regions = match_regions(content_mask, style_mask)
+    else:
+        c_labels, s_labels, n_regions = None, None, 1
+    extractor = (make_extractor(backbone) if isinstance(backbone, str) else backbone).to(device).eval()
+    autocast = _autocast(torch.device(device), precision)
+    gen = torch.Generator().manual_seed(seed)
+    remd, moment, palette, selfsim = RelaxedEMD(), MomentLoss(), PaletteLoss(), SelfSimilarityLoss()
+    sizes = [size // 2 ** (scales - 1 - i) for i in range(scales)]
+    content_weight = 16.0 * alpha
+    result, outputs, history = None, [], []
+    for si, long_side in enumerate(sizes):
+        c_img = _resize_long(content, long_side).to(device)
+        s_img = _resize_long(style, long_side).to(device)
+        hw, s_hw = tuple(c_img.shape[-2:]), tuple(s_img.shape[-2:])
+        c_lab, s_lab = label_map(c_labels, hw), label_map(s_labels, s_hw)
+        if s_lab is not None:
+            missing = [k for k in range(n_regions) if not (s_lab == k).any() or not (c_lab == k).any()]
+            if missing:
+                raise DataError(f"mask region {missing[0]} vanishes at {long_side} px: use larger regions")
+        with torch.no_grad():
+            s_feats, c_feats = extractor(s_img[None]), extractor(c_img[None])
+            per_region = max(1, n_style // n_regions)
+            style_cols = [
+                StyleTarget(
+                    sample_hypercolumns(
+                        s_img[None],
+                        s_feats,
+                        sample_xy(per_region, s_lab, k if s_lab is not None else None, gen, s_hw, distinct=True).to(
+                            device
+                        ),
+                    )
+                )
+                for k in range(n_regions)
+            ]
+        if result is None:  # style mean colour + the content's finest detail band
+            mean_colour = s_img.mean(dim=(1, 2), keepdim=True)
+            start = mean_colour + laplacian_pyramid(c_img[None], 2)[0][0]
+        else:
+            start = F.interpolate(result[None], size=hw, mode="bilinear", align_corners=False)[0]
+        bands = [nn.Parameter(b.detach()) for b in laplacian_pyramid(start[None], 5)]
+        opt = torch.optim.RMSprop(bands, lr=lr if si < len(sizes) - 1 else lr / 2)
+        bar = tqdm(
+            range(steps),
+            disable=not progress,
+            desc=f"scale {si + 1}/{len(sizes)} ({long_side} px)",
+            leave=False,
+            dynamic_ncols=True,
+        )
+        xy_regions = None
+        for step in bar:
+            if step % resample_every == 0:
+                share = max(1, n_samples // n_regions)
+                xy_regions = [
+                    sample_xy(share, c_lab, k if c_lab is not None else None, gen, hw).to(device)
+                    for k in range(n_regions)
+                ]
+                with torch.no_grad():
+                    c_matrix = selfsim.matrix(
+                        torch.cat([sample_hypercolumns(c_img[None], c_feats, xy) for xy in xy_regions])
+                    )
+            img = collapse_pyramid(bands)
+            with autocast:
+                feats = extractor(img)
+                out_cols = [sample_hypercolumns(img, feats, xy).float() for xy in xy_regions]
+                l_remd = sum(remd(o, s) for o, s in zip(out_cols, style_cols)) / n_regions
+                l_moment = sum(moment(o, s) for o, s in zip(out_cols, style_cols)) / n_regions
+                l_palette = sum(palette(o, s) for o, s in zip(out_cols, style_cols)) / n_regions
+                l_content = selfsim.against(torch.cat(out_cols), c_matrix)
+            loss = (content_weight * l_content + l_remd + l_moment + l_palette / max(content_weight, 1.0)) / (
+                content_weight + 2.0
+            )
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            record = {
+                "scale": si,
+                "loss": loss.item(),
+                "remd": l_remd.item(),
+                "moment": l_moment.item(),
+                "palette": l_palette.item(),
+                "content": l_content.item(),
+            }
+            history.append(record)
+            if step % 10 == 0:
+                bar.set_postfix(loss=f"{record['loss']:.3f}", remd=f"{record['remd']:.3f}")
+        with torch.no_grad():
+            result = collapse_pyramid(bands)[0].clamp(-1, 1)
+        outputs.append(result.cpu())
+        content_weight /= 2.0
+    return StyleResult(result.cpu(), outputs, history)
+
+
+def _autocast(device: torch.device, precision: str):
+    """The autocast context of ``precision`` (32, bf16-mixed or auto) on ``device``."""
+    if precision not in ("auto", "32", "bf16-mixed"):
+        raise ConfigError("precision", f"{precision!r} is not one of auto, 32, bf16-mixed")
+    if precision == "auto":
+        fast = (
+            (torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+            if device.type == "cuda"
+            else device.type == "cpu"
+            and torch.backends.mkldnn.is_available()
+            and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+        )
+        precision = "bf16-mixed" if fast else "32"
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16-mixed")
+
+
+def style_distance(
+    image: torch.Tensor, style: torch.Tensor, extractor: nn.Module, n: int = 1024, seed: int = 0
+) -> float:
+    """Relaxed EMD between hypercolumn samples of two images (lower: closer in style)."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        cols = [
+            sample_hypercolumns(im[None], extractor(im[None]), sample_xy(n, None, None, gen, tuple(im.shape[-2:])))
+            for im in (image, style)
+        ]
+        return float(RelaxedEMD()(*cols))
+
+
+def content_distance(
+    image: torch.Tensor, content: torch.Tensor, extractor: nn.Module, n: int = 1024, seed: int = 0
+) -> float:
+    """Self-similarity loss between two images at the same sampled locations (lower: closer in content)."""
+    gen = torch.Generator().manual_seed(seed)
+    if image.shape[-2:] != content.shape[-2:]:
+        image = F.interpolate(image[None], size=content.shape[-2:], mode="bilinear", align_corners=False)[0]
+    xy = sample_xy(n, None, None, gen, tuple(content.shape[-2:]))
+    with torch.no_grad():
+        a, b = (sample_hypercolumns(im[None], extractor(im[None]), xy) for im in (image, content))
+        return float(SelfSimilarityLoss()(a, b))

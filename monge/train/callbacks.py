@@ -1,0 +1,75 @@
+"""What happens around the training steps of a run, as :class:`~monge.ot.solver.Callback`s of ``NOT.fit``:
+the loss log, and the evaluation that scores the map, draws the grid and writes the checkpoints."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+
+from ..ot.solver import NOT
+from ..runs import CSVLog
+from ..viz import plot_curves, save_grid
+from .config import TrainConfig
+from .evaluate import Evaluator
+from .factory import save_checkpoint
+
+
+class LossLog:
+    """Losses every ``every`` steps (and at the last) to a CSV file and TensorBoard, with the elapsed time."""
+
+    def __init__(self, log: CSVLog, writer, every: int, total: int):
+        self.log, self.writer, self.every, self.total = log, writer, every, total
+        self.t0 = time.perf_counter()
+
+    def on_step(self, solver: NOT, step: int, losses: dict[str, float]) -> None:
+        if step % self.every == 0 or step == self.total:
+            self.log.write({"step": step, **losses, "seconds": round(time.perf_counter() - self.t0, 2)})
+            for k, v in losses.items():
+                self.writer.add_scalar(f"loss/{k}", v, step)
+
+
+class Evaluation:
+    """Every ``cfg.eval_every`` steps (and at the last): score the map on the held-out split, log and
+    plot, write the sample grid and the ``last`` (and, when it improved, the ``best``) checkpoints."""
+
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        cfg: TrainConfig,
+        state: dict,
+        writer,
+        log: CSVLog,
+        data_rng: torch.Generator,
+        samplers: tuple,
+    ):
+        self.evaluator, self.cfg, self.state, self.writer, self.log = evaluator, cfg, state, writer, log
+        self.data_rng, self.samplers = data_rng, samplers
+        self.last: dict[str, float] = {}
+
+    def on_step(self, solver: NOT, step: int, losses: dict[str, float]) -> dict[str, str] | None:
+        if step % self.cfg.eval_every and step != self.cfg.steps:
+            return None
+        self.state["streams"] = [getattr(s, "drawn", 0) for s in self.samplers]
+        cfg, metric, run = self.cfg, self.evaluator.metric, Path(self.cfg.out)
+        result, rows = self.evaluator(solver, cfg.seed)
+        self.log.write({"step": step, **result})
+        for k, v in result.items():
+            self.writer.add_scalar(f"eval/{k}", v, step)
+        grid = save_grid(rows, run / "samples" / f"step_{step:06d}.png", scale=2)
+        save_grid(rows, run / "samples" / "latest.png", scale=2)
+        self.writer.add_image("samples", grid.add(1).div(2), step)
+        history = self.log.read()
+        plot_curves(
+            {metric: ([r["step"] for r in history], [r[metric] for r in history])},
+            run / "curve.png",
+            metric,
+            f"{cfg.source} -> {cfg.target} (test split)",
+        )
+        if result[metric] < self.state["best_metric"]:
+            self.state.update(best_metric=result[metric], best_step=step)
+            save_checkpoint(run / "checkpoints" / "best.pt", solver, cfg, self.data_rng, self.state)
+        save_checkpoint(run / "checkpoints" / "last.pt", solver, cfg, self.data_rng, self.state)
+        self.last = result
+        return {metric: f"{result[metric]:.1f}"}

@@ -1,0 +1,184 @@
+"""The one configuration of a NOT run: presets and :class:`TrainConfig`.
+
+Every option is a dataclass field whose metadata carries its help text, its choices and its
+command-line group; the ``monge train``/``stack``/``ae`` flags are generated from these fields
+(:func:`monge.cli.options.add_config_options`), so an option is declared once, here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, DataError
+
+PRESETS: dict[str, dict] = {
+    # the official NOT configuration, for a GPU
+    "paper": dict(
+        size=64,
+        unet_base=48,
+        f_width=64,
+        f_max_width=512,
+        batch_size=64,
+        t_steps=10,
+        lr=1e-4,
+        residual=False,
+        channels_last=False,
+    ),
+    # about 30x cheaper per step: 32 px, thin UNet and critic, a higher learning rate
+    "cpu": dict(
+        size=32,
+        unet_base=16,
+        f_width=16,
+        f_max_width=128,
+        batch_size=32,
+        t_steps=10,
+        lr=3e-4,
+        residual=True,
+        channels_last=True,
+    ),  # NHWC: 1.4-1.7x faster convolutions on this CPU
+}
+COSTS = ("strong", "weak", "l1", "perceptual")  # monge.ot.costs.COSTS; a test keeps the two equal
+
+
+def option(
+    default: Any, help: str, choices: tuple[str, ...] | None = None, group: str = "model", cli: bool = True
+) -> Any:
+    """A configuration field: its default, help text, allowed values and command-line group.
+    ``cli=False`` keeps a field out of the generated flags (set by a command or a config file)."""
+    return field(default=default, metadata={"help": help, "choices": choices, "group": group, "cli": cli})
+
+
+@dataclass
+class TrainConfig:
+    """A NOT training run. Fields given as ``None`` take the preset's value (see :data:`PRESETS`)."""
+
+    source: str = option("", "source images: folder, .h5, .zip, ROOT:A (CycleGAN) or emoji:twitter", group="data")
+    target: str = option("", "target images, same forms", group="data")
+    out: str = option("runs/not", "run folder", cli=False)
+    preset: str = option("cpu", "cpu: 32 px, thin nets; paper: the official sizes", tuple(PRESETS))
+    cost: str = option("strong", "transport cost", COSTS)
+    steps: int = option(500, "outer iterations (each: t_steps map updates + 1 potential update)")
+    size: int = option(None, "image side (a multiple of 16)")
+    unet_base: int = option(None, "the map UNet's base width")
+    f_width: int = option(None, "the potential ResNet's first width")
+    f_max_width: int = option(None, "the potential ResNet's widest layer")
+    batch_size: int = option(None, "global batch size")
+    t_steps: int = option(None, "map updates per potential update")
+    lr: float = option(None, "Adam learning rate of both nets")
+    residual: bool = option(None, "T(x) = x + UNet(x): starts at the identity")
+    map_net: str = option(
+        "unet", "unet (translation) or autoencoder (a bottleneck map, P to P)", ("unet", "autoencoder"), cli=False
+    )
+    latent: int = option(64, "the auto-encoder's bottleneck size", cli=False)
+    objective: str = option(
+        "not", "not (max-min) or reconstruction (the plain auto-encoder baseline)", ("not", "reconstruction"), cli=False
+    )
+    gamma: float = option(0.66, "the weak cost's gamma")
+    z_count: int = option(8, "noise draws per input for the weak cost")
+    z_std: float = option(0.1, "standard deviation of the weak map's noise input")
+    ema: float = option(
+        0.0, "map with an exponential moving average of T's weights, this decay per map update (e.g. 0.999; 0: off)"
+    )
+    augment: str = option(
+        "none",
+        "differentiable augmentations of the potential's inputs, T(x) and y alike: "
+        "none or a comma-separated subset of translation,cutout",
+    )
+    f_norm: str = option("none", "the potential's weight normalisation", ("none", "spectral"))
+    seed: int = option(0, "seed of the weights, the split and the batches", group="data")
+    test_fraction: float = option(0.1, "held-out share of each domain", group="data")
+    eval_every: int = option(50, "evaluate every this many steps", group="data")
+    eval_images: int = option(500, "held-out source images mapped at each evaluation", group="data")
+    log_every: int = option(10, "log losses every this many steps", group="data")
+    grid_images: int = option(8, "columns of the sample grid", group="data")
+    backbone: str = option(
+        "effnet-lite0",
+        "metric backbone: FD-EffNetLite0, FID (needs Inception weights) or auto",
+        ("effnet-lite0", "inception", "auto"),
+        group="data",
+    )
+    inception_weights: str | None = option(None, "the FID Inception weights file", group="data")
+    device: str = option("cpu", "cpu, cuda, cuda:1 or mps", group="data")
+    h5_key: str | None = option(None, "the dataset inside an HDF5 file (default: its first)", group="data")
+    crop: bool = option(False, "centre-crop non-square images", group="data")
+    cache_mb: int = option(256, "hold a training split in memory below this size, else stream it", group="data")
+    workers: int = option(2, "DataLoader workers decoding a streamed split", group="data")
+    norm: str = option(
+        "batch", "the map's normalisation (group: independent of the batch split)", ("batch", "group"), group="scale"
+    )
+    devices: int = option(1, "data-parallel processes on this node (DDP; batch_size is global)", group="scale")
+    num_nodes: int = option(1, "nodes (launch the same command on each, as with torchrun)", group="scale")
+    precision: str = option(
+        "32", "float precision (16-mixed needs CUDA)", ("32", "bf16-mixed", "16-mixed"), group="scale"
+    )
+    sync_batchnorm: bool = option(False, "BatchNorm statistics over the global batch (CUDA DDP)", group="scale")
+    channels_last: bool = option(None, "NHWC memory layout for the convolutions", group="scale")
+    compile: bool = option(False, "torch.compile the map and the potential", group="scale")
+
+    def __post_init__(self):
+        for f in fields(self):
+            choices, value = f.metadata["choices"], getattr(self, f.name)
+            if choices and value not in choices:
+                raise ConfigError(f.name, f"{value!r} is not one of {', '.join(choices)}")
+        for key, value in PRESETS[self.preset].items():
+            if getattr(self, key) is None:
+                setattr(self, key, value)
+        if self.size % 16:
+            raise ConfigError("size", f"{self.size} is not a multiple of 16 (the UNet halves it 4 times)")
+        if not 0 <= self.ema < 1:
+            raise ConfigError("ema", f"the decay {self.ema} is not in [0, 1)")
+        for key in ("steps", "eval_every", "batch_size", "t_steps"):
+            if getattr(self, key) < 1:
+                raise ConfigError(key, f"{getattr(self, key)} is not positive")
+        world = self.devices * self.num_nodes
+        if world < 1 or self.batch_size % world:
+            raise ConfigError("batch_size", f"{self.batch_size} is not divisible by devices x nodes ({world})")
+        from ..ot.augment import Augment
+
+        Augment(self.augment)  # raises on an unknown policy
+
+    def to_dict(self) -> dict:
+        """The configuration as plain JSON values."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        """A configuration from a dict, refusing unknown keys."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ConfigError(sorted(unknown)[0], f"unknown configuration key(s) {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> TrainConfig:
+        """A configuration from a JSON file; errors name the file."""
+        return cls.from_dict(read_config_file(path))
+
+
+def read_config_file(path: str | Path) -> dict:
+    """The raw keys of a JSON configuration file (presets not yet applied); errors name the file."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise DataError(f"{path}: cannot read the configuration ({err})") from None
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: the configuration is not a JSON object")
+    return data
+
+
+def demo_config(out: str = "runs/demo", steps: int = 300, eval_images: int = 379, seed: int = 0) -> TrainConfig:
+    """``monge demo``: twitter -> google emoji at the cpu preset, eight evaluations on the held-out split."""
+    return TrainConfig(
+        source="emoji:twitter",
+        target="emoji:google",
+        out=out,
+        preset="cpu",
+        steps=steps,
+        eval_every=max(1, steps // 8),
+        eval_images=eval_images,
+        seed=seed,
+    )

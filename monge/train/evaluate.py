@@ -1,0 +1,71 @@
+"""Held-out evaluation of a map during training: FD (or FID), paired metrics, sample-grid rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ..backbones.effnet import EffNetLite0
+from ..backbones.perceptual import PerceptualDistance
+from ..backbones.registry import load_backbone
+from ..errors import WeightsNotFound
+from ..metrics import fd_from_stats, image_stats, paired_metrics
+from ..ot.solver import NOT
+from .config import TrainConfig
+
+
+class Evaluator:
+    """Held-out evaluation: FD (or FID) of T(source test) against the target test split, and paired
+    metrics (MSE, PSNR, PD-EffNetLite0) when test images of both domains share file names."""
+
+    def __init__(self, cfg: TrainConfig, source_test, target_test, run: Path):
+        name = cfg.backbone
+        if name == "auto":
+            try:
+                self.extractor = load_backbone("inception", cfg.inception_weights)
+            except WeightsNotFound:
+                self.extractor = load_backbone("effnet-lite0")
+        else:
+            self.extractor = load_backbone(name, cfg.inception_weights)
+        self.extractor.to(cfg.device)
+        self.metric = self.extractor.name
+        n = min(cfg.eval_images, len(source_test))
+        self.source = torch.stack([source_test[i] for i in range(n)])
+        self.size = cfg.size
+        self.target_stats = image_stats(
+            target_test, self.extractor, cfg.size, cache=run / f"target_test_stats_{self.extractor.backbone_id}.npz"
+        )
+        common = set(source_test.names[:n]) & set(target_test.names)
+        self.paired = None
+        if common:
+            keep = [i for i, name in enumerate(source_test.names[:n]) if name in common]
+            self.paired_idx = torch.tensor(keep)
+            self.paired = target_test.subset([source_test.names[i] for i in keep]).tensor()
+            self.perceptual = PerceptualDistance(
+                self.extractor if isinstance(self.extractor, EffNetLite0) else None
+            ).to(cfg.device)
+        self.grid_source = self.source[: cfg.grid_images]
+        self.grid_target = (
+            target_test.subset([source_test.names[i] for i in range(cfg.grid_images)]).tensor()
+            if self.paired is not None and len(self.paired) >= cfg.grid_images
+            else None
+        )
+
+    def __call__(self, solver: NOT, seed: int) -> tuple[dict[str, float], list[torch.Tensor]]:
+        """Metrics and the rows of a sample grid; uses its own RNG so training is not perturbed."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            mapped = solver.map(self.source).clamp(-1, 1)  # the images translate writes: PNGs clip
+            stats = image_stats(mapped, self.extractor, self.size)
+            result = {self.metric: fd_from_stats(stats, self.target_stats)}
+            if self.paired is not None:
+                result.update(paired_metrics(mapped[self.paired_idx], self.paired, self.perceptual))
+            rows = [self.grid_source]
+            if solver.stochastic:
+                rows += list(solver.sample(self.grid_source, 3).transpose(0, 1))
+            else:
+                rows.append(mapped[: len(self.grid_source)])
+            if self.grid_target is not None:
+                rows.append(self.grid_target)
+        return result, rows

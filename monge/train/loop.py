@@ -1,0 +1,188 @@
+"""Training NOT on image collections: the run folder, resume, and the loop (``NOT.fit`` with callbacks).
+
+A run folder holds everything a run produced and needs to continue:
+
+    config.json            the full configuration
+    split_source.json      train/test file lists of each domain (reproducible, resumable)
+    split_target.json
+    checkpoints/last.pt    T, f, both optimisers, step, RNG states, config (written atomically)
+    checkpoints/best.pt    the same at the best evaluation (lowest FD / FID)
+    losses.csv, eval.csv   losses every ``log_every`` steps, metrics at every evaluation
+    tb/                    TensorBoard events
+    samples/               grids: source | T(source) (several z for the weak cost) | paired target
+    curve.png              the evaluation metric against the step
+    summary.json           what :func:`train` returned
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..data.domains import Split, open_domain, split_domain
+from ..data.sampling import image_sampler
+from ..errors import DataError, DivergenceError
+from ..runs import CSVLog, atomic_write_text, load_checkpoint
+from .callbacks import Evaluation, LossLog
+from .config import TrainConfig
+from .evaluate import Evaluator
+from .factory import build_solver
+
+
+@dataclass
+class TrainSummary:
+    """The outcome of :func:`train`: held-out metrics at the best and the last evaluation."""
+
+    run: str
+    metric: str | None  # the distribution metric's name (FD-EffNetLite0 or FID); None on non-zero ranks
+    steps: int
+    best_step: int
+    best: float  # the best value of ``metric`` (inf before any evaluation)
+    final: dict[str, float] = field(default_factory=dict)  # every metric at the last evaluation
+    seconds: float = 0.0
+    steps_per_second: float | None = None
+    world_size: int = 1
+    rank: int = 0
+
+    def to_dict(self) -> dict:
+        """JSON-ready, with the best value also under ``best_<metric>``."""
+        d = asdict(self)
+        if self.metric:
+            d[f"best_{self.metric}"] = self.best
+        return d
+
+
+def _load_split(domain, cfg: TrainConfig, path: Path, save: bool = True):
+    train, test, split = split_domain(domain, cfg.test_fraction, cfg.seed)
+    if path.exists():  # resume: the saved lists win
+        saved = Split.load(path)
+        train, test, split = domain.source.subset(saved.train), (domain.test or domain.source).subset(saved.test), saved
+    elif save:
+        split.save(path)
+    return train, test
+
+
+def open_splits(cfg: TrainConfig, run: Path, save: bool = True) -> tuple:
+    """(source train, source test, target train, target test), the file lists saved in ``run``
+    (``save=False`` on the non-zero ranks of a distributed run: the seeded split is the same)."""
+    src_train, src_test = _load_split(
+        open_domain(cfg.source, cfg.size, cfg.crop, cfg.h5_key), cfg, run / "split_source.json", save
+    )
+    tgt_train, tgt_test = _load_split(
+        open_domain(cfg.target, cfg.size, cfg.crop, cfg.h5_key), cfg, run / "split_target.json", save
+    )
+    if len(src_test) == 0 or len(tgt_test) == 0:
+        raise DataError(
+            f"{cfg.source if len(src_test) == 0 else cfg.target}: the test split is empty "
+            "(raise test_fraction or add testA/testB folders)"
+        )
+    return src_train, src_test, tgt_train, tgt_test
+
+
+def train(
+    cfg: TrainConfig,
+    resume: bool = False,
+    progress: bool = True,
+    data: tuple | None = None,
+    init: dict | None = None,
+    fabric=None,
+) -> TrainSummary:
+    """Train (or resume) a NOT run; returns a summary with the best and final metrics.
+
+    ``data`` overrides the configured domains with prepared (source train, source test, target
+    train, target test) image sources (stacking trains on mapped sources); ``init`` holds T and f
+    state dicts to start a fresh run from (a warm start). With ``cfg.devices`` > 1 the other ranks
+    are launched by Lightning Fabric (see :mod:`monge.engine`; pass ``fabric`` to reuse a launched
+    one); only rank 0 evaluates and writes.
+    """
+    from ..engine import make_fabric
+
+    run = Path(cfg.out)
+    ckpt_dir = run / "checkpoints"
+    fabric = fabric or make_fabric(cfg.device, cfg.devices, cfg.num_nodes, cfg.precision)
+    rank0 = fabric.is_global_zero
+    if run.exists() and (ckpt_dir / "last.pt").exists() and not resume:
+        raise DataError(f"{run}: already holds a run; resume it or choose another output folder")
+    if rank0:
+        (run / "samples").mkdir(parents=True, exist_ok=True)
+    if fabric.device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+
+    torch.manual_seed(cfg.seed)
+    data_rng = torch.Generator().manual_seed(cfg.seed)  # the same on every rank: the global batch
+    solver = build_solver(cfg, fabric)
+    state: dict[str, Any] = {"best_metric": float("inf"), "best_step": -1, "streams": [0, 0]}
+    if init is not None and not (resume and (ckpt_dir / "last.pt").exists()):
+        solver.T.load_state_dict(init["T"])
+        solver.f.load_state_dict(init["f"])
+    if resume and (ckpt_dir / "last.pt").exists():
+        ck = load_checkpoint(ckpt_dir / "last.pt")
+        solver.load_state_dict(ck["solver"])
+        torch.set_rng_state(ck["torch_rng"])
+        data_rng.set_state(ck["data_rng"])
+        state = {
+            "best_metric": float(ck["best_metric"]),
+            "best_step": int(ck["best_step"]),
+            "streams": [int(v) for v in ck.get("streams", [0, 0])],
+        }
+    fabric.barrier()  # every rank has read the checkpoint before rank 0 may overwrite it
+    src_train, src_test, tgt_train, tgt_test = data if data is not None else open_splits(cfg, run, save=rank0)
+    rank, world = fabric.global_rank, fabric.world_size
+    samplers = tuple(
+        image_sampler(
+            split,
+            data_rng,
+            cfg.cache_mb * 2**20,
+            2 * cfg.seed + k,
+            rank,
+            world,
+            cfg.workers,
+            state["streams"][k],
+            fabric.device.type == "cuda",
+            progress and rank0,
+            "source" if k == 0 else "target",
+        )
+        for k, split in enumerate((src_train, tgt_train))
+    )
+    callbacks: list = []
+    if rank0:
+        atomic_write_text(run / "config.json", json.dumps(cfg.to_dict(), indent=2))
+        evaluator = Evaluator(cfg, src_test, tgt_test, run)
+        losses_log, eval_log = CSVLog(run / "losses.csv"), CSVLog(run / "eval.csv")
+        losses_log.truncate_after(solver.steps_done)
+        eval_log.truncate_after(solver.steps_done)
+        from torch.utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(str(run / "tb"), purge_step=solver.steps_done or None)
+        evaluation = Evaluation(evaluator, cfg, state, writer, eval_log, data_rng, samplers)
+        callbacks = [LossLog(losses_log, writer, cfg.log_every, cfg.steps), evaluation]
+    start = solver.steps_done
+    try:
+        fit = solver.fit(
+            samplers[0], samplers[1], cfg.steps, cfg.batch_size, progress=progress and rank0, callbacks=callbacks
+        )
+    except DivergenceError as err:
+        raise DivergenceError(f"{err}; last good checkpoint: {ckpt_dir / 'last.pt'}") from None
+    finally:
+        if rank0:
+            writer.close()
+    fabric.barrier()
+    summary = TrainSummary(
+        run=str(run),
+        metric=evaluator.metric if rank0 else None,
+        steps=solver.steps_done,
+        best_step=state["best_step"],
+        best=state["best_metric"],
+        final=evaluation.last if rank0 else {},
+        seconds=round(fit.seconds, 1),
+        steps_per_second=round((solver.steps_done - start) / fit.seconds, 4) if fit.seconds > 0 else None,
+        world_size=world,
+        rank=rank,
+    )
+    if rank0:
+        atomic_write_text(run / "summary.json", json.dumps(summary.to_dict(), indent=2))
+    return summary

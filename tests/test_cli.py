@@ -1,0 +1,143 @@
+"""The command line: flags generated from the configuration, and one small run of every command."""
+
+import json
+import subprocess
+import sys
+from dataclasses import fields
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from monge import __version__
+from monge.cli.common import config_from_args
+from monge.cli.main import build_parser, main
+from monge.ot.costs import COSTS
+from monge.train.config import PRESETS, TrainConfig
+from monge.train.config import COSTS as CONFIG_COSTS
+
+TINY = ["--size", "16", "--unet-base", "4", "--f-width", "4", "--f-max-width", "8", "--batch-size", "8",
+        "--t-steps", "1", "--eval-every", "1", "--eval-images", "8", "--test-fraction", "0.2"]  # fmt: skip
+
+
+def _last_json(capsys) -> dict:
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def _subparser(name: str):
+    parser = build_parser()
+    return next(a for a in parser._actions if hasattr(a, "choices") and a.choices and name in a.choices).choices[name]
+
+
+def test_every_cli_field_has_a_flag_with_its_choices_and_default_in_the_help():
+    train = _subparser("train")
+    by_dest = {a.dest: a for a in train._actions}
+    help_text = train.format_help()
+    for f in fields(TrainConfig):
+        if not f.metadata["cli"]:
+            assert f.name not in by_dest or f.name == "out"
+            continue
+        action = by_dest[f.name]
+        assert action.default is None  # unset flags leave a --config file's values
+        if f.metadata["choices"]:
+            assert tuple(action.choices) == f.metadata["choices"]
+    assert "cpu preset: 32" in help_text and "paper preset: 64" in help_text  # effective defaults
+    assert set(CONFIG_COSTS) == set(COSTS)
+
+
+def test_flags_and_config_file_give_the_config(tmp_path):
+    parser = build_parser()
+    (tmp_path / "c.json").write_text(json.dumps({"source": "a", "target": "b", "preset": "paper", "lr": 0.5}))
+    args = parser.parse_args(["train", "--config", str(tmp_path / "c.json"), "--lr", "0.25", "--no-residual",
+                              "--out", str(tmp_path / "run")])  # fmt: skip
+    cfg = config_from_args(args)
+    assert cfg == TrainConfig(
+        source="a", target="b", preset="paper", lr=0.25, residual=False, out=str(tmp_path / "run")
+    )
+    assert cfg.size == PRESETS["paper"]["size"]  # the file's preset applies to fields no one set
+
+
+def test_user_errors_print_one_line_naming_the_flag_and_bugs_keep_their_traceback(capsys, monkeypatch, tmp_path):
+    assert main(["train", "--source", "emoji:twitter", "--target", "emoji:google", "--size", "30"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--size: 30 is not a multiple of 16" in err
+    assert main(["train", "--source", "emoji:twitter", "--target", str(tmp_path / "nope"), "--out",
+                 str(tmp_path / "r")]) == 2  # fmt: skip
+    assert "nope: no such file or folder" in capsys.readouterr().err
+
+    def bug(args):
+        raise KeyError("internal")
+
+    monkeypatch.setattr("monge.cli.data.cmd_data_emoji", bug)
+    with pytest.raises(KeyError):  # not a user error: the traceback shows
+        main(["data", "emoji", "--style", "google", "--out", str(tmp_path / "e")])
+
+
+def test_version_and_python_dash_m(capsys):
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"monge {__version__}"
+    out = subprocess.run([sys.executable, "-m", "monge", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"monge {__version__}"
+
+
+def test_data_metrics_and_bench_commands(tmp_path, capsys, tiny_domains):
+    assert main(["data", "emoji", "--style", "google", "--size", "16", "--out", str(tmp_path / "g"), "--json"]) == 0
+    assert _last_json(capsys)["written"] == 3786
+    assert main(["metrics", "paired", *tiny_domains, "--size", "16", "--json"]) == 0
+    paired = _last_json(capsys)
+    assert paired["pairs"] == 40 and paired["mse"] > 1
+    assert main(["metrics", "fd", *tiny_domains, "--size", "16", "--json"]) == 0
+    assert _last_json(capsys)["FD-EffNetLite0"] > 10
+    assert main(["metrics", "kid", tiny_domains[0], tiny_domains[0], "--size", "16", "--subset-size", "20",
+                 "--json"]) == 0  # fmt: skip
+    assert abs(_last_json(capsys)["KID"]) < 0.05
+    assert main(["bench", "w2", "--pair", "gaussian", "--dim", "2", "--steps", "20", "--json"]) == 0
+    w2 = _last_json(capsys)["results"]
+    assert w2["monge-not"]["L2-UVP"] < w2["identity"]["L2-UVP"]
+
+
+def test_train_stack_ae_encode_decode_commands(tmp_path, capsys, tiny_domains):
+    a, b = tiny_domains
+    assert main(["stack", "--source", a, "--target", b, *TINY, "--steps", "2", "--levels", "2",
+                 "--out", str(tmp_path / "s"), "--json"]) == 0  # fmt: skip
+    assert [r["level"] for r in _last_json(capsys)["levels"]] == [0, 1]
+    assert main(["translate", str(tmp_path / "s"), a, "--out", str(tmp_path / "t"), "--json"]) == 0
+    assert _last_json(capsys)["written"] == 40
+    assert (
+        main(["ae", "--data", a, *TINY, "--steps", "2", "--latent", "8", "--out", str(tmp_path / "ae"), "--json"]) == 0
+    )
+    capsys.readouterr()
+    assert main(["encode", str(tmp_path / "ae"), a, "--out", str(tmp_path / "z.npz"), "--json"]) == 0
+    assert _last_json(capsys)["encoded"] == 40
+    assert main(["decode", str(tmp_path / "ae"), str(tmp_path / "z.npz"), "--out", str(tmp_path / "d"), "--json"]) == 0
+    assert _last_json(capsys)["decoded"] == 40
+    assert Image.open(tmp_path / "d" / "000.png").size == (16, 16)
+
+
+def test_resume_continues_the_run_where_it_now_is(tmp_path, capsys, tiny_domains):
+    a, b = tiny_domains
+    first = tmp_path / "first"
+    assert main(["train", "--source", a, "--target", b, *TINY, "--steps", "2", "--out", str(first), "--json"]) == 0
+    moved = tmp_path / "moved"
+    first.rename(moved)
+    assert main(["train", "--resume", "--steps", "3", "--out", str(moved), "--json"]) == 0
+    assert _last_json(capsys)["steps"] == 3
+    assert not first.exists()  # nothing written at the run's old place
+
+
+def test_style_and_demo_commands(tmp_path, capsys):
+    from test_style import synthetic_content, synthetic_style
+
+    for name, img in (("c.png", synthetic_content(32)), ("s.png", synthetic_style(32))):
+        arr = ((img.permute(1, 2, 0) + 1) * 127.5).round().byte().numpy()
+        Image.fromarray(arr).save(tmp_path / name)
+    assert main(["style", str(tmp_path / "c.png"), str(tmp_path / "s.png"), "--out", str(tmp_path / "o.png"),
+                 "--size", "32", "--scales", "1", "--steps", "3", "--json"]) == 0  # fmt: skip
+    assert _last_json(capsys)["size"] == [32, 32]
+    assert np.asarray(Image.open(tmp_path / "o.png")).shape == (32, 32, 3)
+    torch.manual_seed(0)
+    assert main(["demo", "--steps", "1", "--eval-images", "8", "--out", str(tmp_path / "demo"), "--json"]) == 0
+    result = _last_json(capsys)
+    assert (tmp_path / "demo" / "report.md").exists() and result["steps"] == 1

@@ -14,8 +14,8 @@ from monge import __version__
 from monge.cli.common import config_from_args
 from monge.cli.main import build_parser, main
 from monge.ot.costs import COSTS
-from monge.train.config import PRESETS, TrainConfig
 from monge.train.config import COSTS as CONFIG_COSTS
+from monge.train.config import PRESETS, TrainConfig
 
 TINY = ["--size", "16", "--unet-base", "4", "--f-width", "4", "--f-max-width", "8", "--batch-size", "8",
         "--t-steps", "1", "--eval-every", "1", "--eval-images", "8", "--test-fraction", "0.2"]  # fmt: skip

@@ -44,9 +44,23 @@ class FitResult:
     seconds: float
 
 
-def _set_trainable(module: nn.Module, flag: bool) -> None:
-    for p in module.parameters():
-        p.requires_grad_(flag)
+@contextlib.contextmanager
+def frozen(module: nn.Module):
+    """No gradients for ``module``'s weights inside the block (gradients still flow through it);
+    each weight's own flag is restored after, so a frozen backbone inside a net stays frozen."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
+def trainable(module: nn.Module) -> list[nn.Parameter]:
+    """The weights an optimiser should update: those that require gradients."""
+    return [p for p in module.parameters() if p.requires_grad]
 
 
 class NOT:
@@ -92,7 +106,7 @@ class NOT:
         make_optimizer = optimizer or (
             lambda params: torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=fused)
         )
-        self.opt_T, self.opt_f = make_optimizer(self.T.parameters()), make_optimizer(self.f.parameters())
+        self.opt_T, self.opt_f = make_optimizer(trainable(self.T)), make_optimizer(trainable(self.f))
         self._T_train, self._f_train = self.T, self.f
         # an exponential moving average of the map's weights (and BatchNorm statistics), updated after
         # every map update and used by map/sample: averaging the iterates of a max-min game damps its
@@ -205,21 +219,15 @@ class NOT:
 
     def t_update(self, x: torch.Tensor) -> float:
         """One update of the map on a source batch, the potential frozen; returns the T-loss."""
-        _set_trainable(self.f, False)  # no gradients for f's weights: only through f, to T
-        try:
+        with frozen(self.f):  # no gradients for f's weights: only through f, to T
             loss = self._update(self.t_loss(x.to(self.device)), self.opt_T, "T-loss")
-        finally:
-            _set_trainable(self.f, True)
         self._average_map()
         return loss
 
     def f_update(self, x: torch.Tensor, y: torch.Tensor) -> float:
         """One update of the potential on a source and a target batch, the map frozen; returns the f-loss."""
-        _set_trainable(self.T, False)
-        try:
+        with frozen(self.T):
             return self._update(self.f_loss(x.to(self.device), y.to(self.device)), self.opt_f, "f-loss")
-        finally:
-            _set_trainable(self.T, True)
 
     def step(self, sample_x: Sampler, sample_y: Sampler, batch_size: int) -> dict[str, float]:
         """One outer iteration: ``t_steps`` T-updates, then one f-update. Returns the last losses."""

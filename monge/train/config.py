@@ -88,6 +88,12 @@ class TrainConfig:
         "none or a comma-separated subset of translation,cutout",
     )
     f_norm: str = option("none", "the potential's weight normalisation", ("none", "spectral"))
+    f_net: str = option(
+        "resnet",
+        "the potential: a ResNet trained from scratch, or a head on frozen "
+        "EfficientNet-Lite0 features (judge it by a backbone-free measure)",
+        ("resnet", "effnet"),
+    )
     seed: int = option(0, "seed of the weights, the split and the batches", group="data")
     test_fraction: float = option(0.1, "held-out share of each domain", group="data")
     eval_every: int = option(50, "evaluate every this many steps", group="data")

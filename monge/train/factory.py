@@ -10,10 +10,22 @@ from ..errors import ConfigError, DivergenceError
 from ..ot.augment import Augment
 from ..ot.autoencoder import ConvAutoEncoder, ReconstructionSolver
 from ..ot.costs import make_cost
+from ..ot.feature_potential import EffNetPotential
 from ..ot.nets import ResNetPotential, UNet, spectral_normalise
 from ..ot.solver import NOT
 from ..runs import load_checkpoint, save_state
 from .config import TrainConfig
+
+
+def build_map(cfg: TrainConfig, z_channels: int = 0) -> torch.nn.Module:
+    """The map network of a configuration: a UNet (noise channels as extra inputs) or an auto-encoder."""
+    if cfg.map_net == "unet":
+        return UNet(3 + z_channels, 3, cfg.unet_base, residual=cfg.residual, norm=cfg.norm)
+    if cfg.map_net == "autoencoder" and not z_channels:
+        return ConvAutoEncoder(cfg.size, 3, cfg.latent, width=2 * cfg.unet_base, norm=cfg.norm)
+    raise ConfigError(
+        "map_net", f"{cfg.map_net} with the {cfg.cost} cost: expected unet, or autoencoder with a deterministic cost"
+    )
 
 
 def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
@@ -21,17 +33,10 @@ def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
     (see :mod:`monge.engine`) places it for data parallelism and mixed precision."""
     cost = make_cost(cfg.cost, **({"gamma": cfg.gamma} if cfg.cost == "weak" else {}))
     z_channels = 1 if cost.stochastic else 0
-    T: torch.nn.Module
-    if cfg.map_net == "unet":
-        T = UNet(3 + z_channels, 3, cfg.unet_base, residual=cfg.residual, norm=cfg.norm)
-    elif cfg.map_net == "autoencoder" and not cost.stochastic:
-        T = ConvAutoEncoder(cfg.size, 3, cfg.latent, width=2 * cfg.unet_base, norm=cfg.norm)
-    else:
-        raise ConfigError(
-            "map_net",
-            f"{cfg.map_net} with the {cfg.cost} cost: expected unet, or autoencoder with a deterministic cost",
-        )
+    T = build_map(cfg, z_channels)
     f: torch.nn.Module = ResNetPotential(cfg.size, 3, cfg.f_width, cfg.f_max_width)
+    if cfg.f_net == "effnet":
+        f = EffNetPotential(width=4 * cfg.f_width, input_size=max(64, cfg.size))
     if cfg.f_norm == "spectral":
         f = spectral_normalise(f)
     if cfg.sync_batchnorm:

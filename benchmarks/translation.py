@@ -1,0 +1,99 @@
+"""The translation quality ladder on the emoji's hidden pairs: floors, an unpaired GAN peer, NOT, a ceiling.
+
+    python benchmarks/translation.py --direction twitter-google --seeds 0 1 --steps 300 \
+        --recipe '{"augment": "translation,cutout", "ema": 0.999}' --out results/ladder
+
+For each direction and seed: NOT is trained (cpu preset plus ``--recipe``, one evaluation at the
+end, scored at its *last* step: nothing is chosen on the test split); CycleGAN and the supervised
+ceiling (NOT's map network, trained with the hidden pairs) are then trained for the same wall-clock
+time; the identity, per-image palette transfer and a Gaussian colour OT map need no training.
+Everything is scored by :func:`monge.bench.ladder.score_methods` on the run's held-out test pairs.
+Writes ``ladder.json`` and ``ladder.md`` per direction and seed under ``--out``.
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from monge.bench.baselines import gaussian_colour_map, palette_transfer
+from monge.bench.cyclegan import train_cyclegan
+from monge.bench.ladder import ladder_table, mse_progress, score_methods
+from monge.bench.pairs import held_out_pairs
+from monge.bench.supervised import train_supervised
+from monge.engine import cpu_name
+from monge.train.config import TrainConfig
+from monge.train.factory import load_solver
+from monge.train.loop import train
+
+DIRECTIONS = {"twitter-google": ("emoji:twitter", "emoji:google"), "google-twitter": ("emoji:google", "emoji:twitter")}
+
+
+def one(direction: str, seed: int, steps: int, recipe: dict, out: Path, progress: bool) -> dict:
+    source, target = DIRECTIONS[direction]
+    folder = out / direction / f"seed{seed}"
+    base = dict(source=source, target=target, out=str(folder / "not"), steps=steps, eval_every=steps, eval_images=1000)
+    cfg = TrainConfig.from_dict({**base, "seed": seed, **recipe})
+    t0 = time.perf_counter()
+    summary = train(cfg, resume=(folder / "not" / "checkpoints" / "last.pt").exists(), progress=progress)
+    budget = summary.seconds if summary.seconds > 0 else time.perf_counter() - t0
+    solver, cfg = load_solver(cfg.out, "last")
+    pairs = held_out_pairs(cfg.out, source, target, cfg.size, train_limit=4000)
+    cyclegan = train_cyclegan(pairs.x_train, pairs.y_train, budget, seed=seed, progress=progress)
+    ceiling = train_supervised(pairs.x_train_pairs, pairs.y_train_pairs, cfg, budget, progress=progress)
+    colour = gaussian_colour_map(pairs.x_train[:1000], pairs.y_train[:1000])
+    palette_pixels = pairs.y_train[:2000]
+    methods = {
+        "identity": lambda x: x,
+        "palette transfer (per image, POT EMD)": lambda x: palette_transfer(x, palette_pixels),
+        "Gaussian colour OT (global)": colour,
+        "CycleGAN (equal wall clock)": cyclegan.map,
+        f"NOT ({cfg.cost}, last step)": lambda x: solver.map(x),
+        "supervised ceiling (hidden pairs, L2)": ceiling.map,
+    }
+    extras = {
+        "CycleGAN (equal wall clock)": {"steps": cyclegan.steps, "seconds": cyclegan.seconds},
+        f"NOT ({cfg.cost}, last step)": {"steps": summary.steps, "seconds": budget},
+        "supervised ceiling (hidden pairs, L2)": {"steps": ceiling.steps, "seconds": ceiling.seconds},
+    }
+    torch.manual_seed(seed)
+    rows = score_methods(pairs, methods, extras, size=cfg.size, seed=seed)
+    not_name = f"NOT ({cfg.cost}, last step)"
+    result = {
+        "direction": direction,
+        "seed": seed,
+        "recipe": recipe,
+        "steps": steps,
+        "test_pairs": len(pairs.names),
+        "cpu": cpu_name(),
+        "threads": torch.get_num_threads(),
+        "rows": rows,
+        "NOT MSE progress to ceiling": mse_progress(rows, not_name, "supervised ceiling (hidden pairs, L2)"),
+    }
+    (folder / "ladder.json").write_text(json.dumps(result, indent=2))
+    table = ladder_table(rows)
+    header = f"{direction}, seed {seed}, {len(pairs.names)} held-out pairs, {result['cpu']} x{result['threads']}"
+    (folder / "ladder.md").write_text(f"{header}\n\n{table}\n")
+    print(f"\n## {direction}, seed {seed}\n\n{table}\n", flush=True)
+    return result
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--direction", nargs="+", choices=list(DIRECTIONS), default=["twitter-google"])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    p.add_argument("--steps", type=int, default=300, help="NOT steps; the other trained methods get NOT's wall time")
+    p.add_argument("--recipe", default="{}", help="JSON of TrainConfig keys for NOT (on top of the cpu preset)")
+    p.add_argument("--out", default="results/ladder")
+    p.add_argument("--no-progress", action="store_true")
+    args = p.parse_args()
+    recipe = json.loads(args.recipe)
+    for direction in args.direction:
+        for seed in args.seeds:
+            one(direction, seed, args.steps, recipe, Path(args.out), not args.no_progress)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,4 +1,4 @@
-"""A short markdown report of a finished run, for people to read."""
+"""A short markdown report of a finished run, for people to read: the map beside the trivial baselines."""
 
 from __future__ import annotations
 
@@ -7,11 +7,34 @@ from pathlib import Path
 
 from .train.loop import TrainSummary
 
+LOWER_IS_BETTER = {"mse": True, "psnr": False}  # every other metric (FD, FID, PD) is a distance
+
+
+def _better(metric: str, a: float, b: float) -> bool:
+    return a < b if LOWER_IS_BETTER.get(metric, True) else a > b
+
+
+def verdict(summary: TrainSummary, baseline: str = "identity") -> list[str]:
+    """Sentences saying on which metrics the map's last evaluation loses to (or beats) ``baseline``."""
+    ref = summary.baselines.get(baseline)
+    if not ref or not summary.final:
+        return []
+    lost = [k for k, v in summary.final.items() if k in ref and not _better(k, v, ref[k])]
+    won = [k for k, v in summary.final.items() if k in ref and _better(k, v, ref[k])]
+    if not lost:
+        return [f"The map beats the {baseline} on every metric ({', '.join(won)})."]
+    line = f"**The map does not beat the {baseline} on {', '.join(lost)}**"
+    return [line + (f"; it beats it on {', '.join(won)}." if won else ".")]
+
 
 def write_report(run: Path, summary: TrainSummary) -> Path:
-    """Write ``run/report.md``: configuration, best and final held-out metrics, grid and curve."""
+    """Write ``run/report.md``: configuration, held-out metrics of the map beside the trivial
+    baselines measured in the same run, a verdict in words, the sample grid and the curve."""
     cfg = json.loads((run / "config.json").read_text())
     metric = summary.metric
+    keys = list(summary.final)
+    rows = [("T (last step)", summary.final)]
+    rows += [(f"{name} (baseline)", values) for name, values in summary.baselines.items()]
     lines = [
         f"# monge run: {cfg['source']} -> {cfg['target']}",
         "",
@@ -19,18 +42,21 @@ def write_report(run: Path, summary: TrainSummary) -> Path:
         f"{summary.steps} steps of {cfg['t_steps']} map updates + 1 potential update, batch {cfg['batch_size']}, "
         f"seed {cfg['seed']}; {summary.seconds} s.",
         "",
-        "All metrics are on the held-out test split. "
-        f"{metric} compares T(source test) with the target test split"
-        + (" (EfficientNet-Lite0 features: not comparable with FID)." if metric != "FID" else "."),
+        "All metrics are on the held-out test split, lower is better except PSNR. "
+        f"{metric} compares the mapped test images with the target test split"
+        + (" (EfficientNet-Lite0 features: not comparable with FID)." if metric != "FID" else ".")
+        + " MSE, PSNR and PD compare each mapped image with the same item drawn in the target style.",
         "",
-        "| | " + " | ".join(summary.final) + " |",
-        "|---|" + "---|" * len(summary.final),
-        "| final | " + " | ".join(f"{v:.4g}" for v in summary.final.values()) + " |",
+        "| map | " + " | ".join(keys) + " |",
+        "|---|" + "---|" * len(keys),
+        *[f"| {name} | " + " | ".join(f"{values.get(k, float('nan')):.4g}" for k in keys) + " |" for name, values in rows],
         "",
-        f"Best {metric}: **{summary.best:.4g}** at step {summary.best_step} "
-        "(checkpoints/best.pt, used by `monge translate` by default).",
+        *verdict(summary),
         "",
-        "Rows: source | T(source) | the same emoji in the target style (hidden pairs, when known).",
+        f"Best {metric}: {summary.best:.4g} at step {summary.best_step} (checkpoints/best.pt, chosen on the test "
+        "split: use the last step for an unbiased figure).",
+        "",
+        "Rows: source | T(source) | the same item in the target style (hidden pairs, when known).",
         "",
         "![samples](samples/latest.png)",
         "",

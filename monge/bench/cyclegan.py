@@ -157,9 +157,9 @@ def train_cyclegan(
         loss_d.backward()
         opt_d.step()
         step += 1
-        history.append({"g": float(loss_g), "d": float(loss_d), "cycle": float(cycled)})
+        history.append({"g": loss_g.item(), "d": loss_d.item(), "cycle": cycled.item()})
         bar.update()
-        bar.set_postfix(G=f"{float(loss_g):.3f}", D=f"{float(loss_d):.3f}")
+        bar.set_postfix(G=f"{history[-1]['g']:.3f}", D=f"{history[-1]['d']:.3f}")
     bar.close()
     G.eval()
     return CycleGANResult(G, step, time.perf_counter() - t0, history)

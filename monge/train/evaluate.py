@@ -52,15 +52,28 @@ class Evaluator:
             else None
         )
 
+    def score(self, mapped: torch.Tensor) -> dict[str, float]:
+        """The metrics of mapped held-out source images (row i maps source test image i)."""
+        stats = image_stats(mapped, self.extractor, self.size)
+        result = {self.metric: fd_from_stats(stats, self.target_stats)}
+        if self.paired is not None:
+            result.update(paired_metrics(mapped[self.paired_idx], self.paired, self.perceptual))
+        return result
+
+    def baselines(self, source_train: torch.Tensor, target_train: torch.Tensor) -> dict[str, dict[str, float]]:
+        """The trivial maps a translation must beat, scored like the map: the identity, and one global
+        colour transfer (the OT map between Gaussian fits of the training splits' pixel colours)."""
+        from ..bench.baselines import gaussian_colour_map
+
+        colour = gaussian_colour_map(source_train, target_train)
+        return {"identity": self.score(self.source), "Gaussian colour OT": self.score(colour(self.source))}
+
     def __call__(self, solver: NOT, seed: int) -> tuple[dict[str, float], list[torch.Tensor]]:
         """Metrics and the rows of a sample grid; uses its own RNG so training is not perturbed."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             mapped = solver.map(self.source).clamp(-1, 1)  # the images translate writes: PNGs clip
-            stats = image_stats(mapped, self.extractor, self.size)
-            result = {self.metric: fd_from_stats(stats, self.target_stats)}
-            if self.paired is not None:
-                result.update(paired_metrics(mapped[self.paired_idx], self.paired, self.perceptual))
+            result = self.score(mapped)
             rows = [self.grid_source]
             if solver.stochastic:
                 rows += list(solver.sample(self.grid_source, 3).transpose(0, 1))

@@ -47,6 +47,7 @@ class TrainSummary:
     steps_per_second: float | None = None
     world_size: int = 1
     rank: int = 0
+    baselines: dict[str, dict[str, float]] = field(default_factory=dict)  # trivial maps, scored the same way
 
     def to_dict(self) -> dict:
         """JSON-ready, with the best value also under ``best_<metric>``."""
@@ -158,6 +159,7 @@ def train(
         from torch.utils.tensorboard import SummaryWriter
 
         writer = SummaryWriter(str(run / "tb"), purge_step=solver.steps_done or None)
+        baselines = evaluator.baselines(_first(src_train, 1000), _first(tgt_train, 1000))
         evaluation = Evaluation(evaluator, cfg, state, writer, eval_log, data_rng, samplers)
         callbacks = [LossLog(losses_log, writer, cfg.log_every, cfg.steps), evaluation]
     start = solver.steps_done
@@ -182,6 +184,7 @@ def train(
         steps_per_second=round((solver.steps_done - start) / fit.seconds, 4) if fit.seconds > 0 else None,
         world_size=world,
         rank=rank,
+        baselines=baselines if rank0 else {},
     )
     if rank0:
         atomic_write_text(run / "summary.json", json.dumps(summary.to_dict(), indent=2))

@@ -49,7 +49,10 @@ def write_report(run: Path, summary: TrainSummary) -> Path:
         "",
         "| map | " + " | ".join(keys) + " |",
         "|---|" + "---|" * len(keys),
-        *[f"| {name} | " + " | ".join(f"{values.get(k, float('nan')):.4g}" for k in keys) + " |" for name, values in rows],
+        *[
+            f"| {name} | " + " | ".join(f"{values.get(k, float('nan')):.4g}" for k in keys) + " |"
+            for name, values in rows
+        ],
         "",
         *verdict(summary),
         "",

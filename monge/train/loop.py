@@ -84,6 +84,12 @@ def open_splits(cfg: TrainConfig, run: Path, save: bool = True) -> tuple:
     return src_train, src_test, tgt_train, tgt_test
 
 
+def _first(source, n: int) -> torch.Tensor:
+    """Up to ``n`` images of a split, spread over it (every k-th), as one tensor."""
+    step = max(1, len(source) // n)
+    return torch.stack([source[i] for i in range(0, len(source), step)][:n])
+
+
 def train(
     cfg: TrainConfig,
     resume: bool = False,

@@ -36,7 +36,7 @@ _EXPORTS = {
     "Augment": "ot.augment",
     # training runs on images
     "TrainConfig": "train.config",
-    "train": "train.loop",
+    "TrainSummary": "train.loop",
     "load_solver": "train.factory",
     "train_stack": "train.stack",
     "load_stack": "train.stack",

@@ -7,6 +7,8 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
+# the smallest nets a CLI run accepts: 16 px, 4-wide UNet and potential, batch 8
+TINY_NETS = ["--size", "16", "--unet-base", "4", "--f-width", "4", "--f-max-width", "8", "--batch-size", "8"]
 
 
 def shared_path(*parts: str) -> Path:

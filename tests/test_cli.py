@@ -8,6 +8,7 @@ from dataclasses import fields
 import numpy as np
 import pytest
 import torch
+from conftest import TINY_NETS
 from PIL import Image
 
 from monge import __version__
@@ -17,8 +18,7 @@ from monge.ot.costs import COSTS
 from monge.train.config import COSTS as CONFIG_COSTS
 from monge.train.config import PRESETS, TrainConfig
 
-TINY = ["--size", "16", "--unet-base", "4", "--f-width", "4", "--f-max-width", "8", "--batch-size", "8",
-        "--t-steps", "1", "--eval-every", "1", "--eval-images", "8", "--test-fraction", "0.2"]  # fmt: skip
+TINY = [*TINY_NETS, "--t-steps", "1", "--eval-every", "1", "--eval-images", "8", "--test-fraction", "0.2"]
 
 
 def _last_json(capsys) -> dict:
@@ -141,3 +141,10 @@ def test_style_and_demo_commands(tmp_path, capsys):
     assert main(["demo", "--steps", "1", "--eval-images", "8", "--out", str(tmp_path / "demo"), "--json"]) == 0
     result = _last_json(capsys)
     assert (tmp_path / "demo" / "report.md").exists() and result["steps"] == 1
+
+
+def test_public_api_names_resolve():
+    import monge
+
+    for name in monge.__all__:
+        assert getattr(monge, name) is not None, name

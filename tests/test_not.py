@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import TINY_NETS
 from PIL import Image
 
 from monge.cli.main import main
@@ -168,16 +169,7 @@ def test_cli_train_and_translate(tiny_domains, tmp_path, capsys):
         tiny_domains[1],
         "--out",
         str(out),
-        "--size",
-        "16",
-        "--unet-base",
-        "4",
-        "--f-width",
-        "4",
-        "--f-max-width",
-        "8",
-        "--batch-size",
-        "8",
+        *TINY_NETS,
         "--t-steps",
         "1",
         "--steps",
@@ -249,14 +241,23 @@ def test_two_level_stack_composes_resumes_and_reports(tiny_domains, tmp_path, ca
 
 
 def test_stack_on_the_fly_matches_materialised_on_disk(tiny_domains, tmp_path):
-    from monge.train.stack import train_stack
+    from monge.train.stack import ComposedMap, MappedSource, train_stack
 
     disk = train_stack(_tiny_cfg(tiny_domains, tmp_path / "disk", 2), levels=2, mapped="disk", progress=False)
     fly = train_stack(_tiny_cfg(tiny_domains, tmp_path / "fly", 2), levels=2, mapped="fly", progress=False)
     assert disk["levels"][1]["min"] == pytest.approx(fly["levels"][1]["min"], rel=1e-3)
+    # both modes feed level 1 the same images: T0's float outputs, materialised or computed per image
+    t0 = load_solver(tmp_path / "disk" / "level_0", "best")[0]
+    shards = ShardSource(tmp_path / "disk" / "level_1" / "mapped_source" / "train")
+    fly_source = MappedSource(open_domain(tiny_domains[0], 16).source.subset(shards.names), ComposedMap([t0]))
+    assert torch.allclose(shards.tensor(), fly_source.tensor(), atol=1e-5)
+    # and train the same weights: Adam moves a weight whose gradient is ~0 by +-lr on float noise alone
+    # (with one thread, 3 % of this tiny UNet's entries differ by more than 1e-4), so the typical
+    # entry must agree to 1e-5
     a = load_checkpoint(tmp_path / "disk" / "level_1" / "checkpoints" / "last.pt")["solver"]["T"]
     b = load_checkpoint(tmp_path / "fly" / "level_1" / "checkpoints" / "last.pt")["solver"]["T"]
-    assert all(torch.allclose(a[k].float(), b[k].float(), atol=1e-4) for k in a)
+    diffs = torch.cat([(a[k].float() - b[k].float()).abs().flatten() for k in a])
+    assert diffs.median() < 1e-5
 
 
 def test_not_autoencoder_trains_its_potential_and_shares_the_baseline_architecture(tiny_domains, tmp_path, capsys):

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import TINY_NETS
 from PIL import Image
 
 from monge.data.domains import open_domain
@@ -41,16 +42,7 @@ def _train(source: Path, target: Path, out: Path, devices: int, steps: int, resu
         str(source),
         "--target",
         str(target),
-        "--size",
-        "16",
-        "--unet-base",
-        "4",
-        "--f-width",
-        "4",
-        "--f-max-width",
-        "8",
-        "--batch-size",
-        "8",
+        *TINY_NETS,
         "--t-steps",
         "2",
         "--lr",

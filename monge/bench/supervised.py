@@ -50,7 +50,7 @@ def train_supervised(
         opt.zero_grad(set_to_none=True)
         batch_loss.backward()
         opt.step()
-        step, value = step + 1, float(batch_loss)
+        step, value = step + 1, batch_loss.item()
         bar.update()
         bar.set_postfix(loss=f"{value:.4f}")
     bar.close()

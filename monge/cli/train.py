@@ -66,6 +66,16 @@ def cmd_demo(args: argparse.Namespace) -> None:
     report(args, result, [("report", path), *_summary_table(summary)[3:]])
 
 
+def _add_run_options(p: argparse.ArgumentParser, out: str, func, **config_options) -> None:
+    """What train, stack and ae share: the run folder, a config file, resume, the configuration flags, --json."""
+    p.add_argument("--out", default=out, help="run folder")
+    p.add_argument("--config", help="JSON file of configuration keys (flags override it)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    add_config_options(p, **config_options)
+    add_json(p)
+    p.set_defaults(func=func)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     demo = sub.add_parser("demo", help="train twitter -> google emoji with the cpu preset and write a report")
     demo.add_argument("--out", default="runs/demo")
@@ -77,16 +87,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     demo.set_defaults(func=cmd_demo)
 
     tr = sub.add_parser("train", help="train a Neural Optimal Transport map from SOURCE to TARGET")
-    tr.add_argument("--out", default="runs/not", help="run folder")
-    tr.add_argument("--config", help="JSON file of configuration keys (flags override it)")
-    tr.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    add_config_options(tr)
-    add_json(tr)
-    tr.set_defaults(func=cmd_train)
+    _add_run_options(tr, "runs/not", cmd_train)
 
     sk = sub.add_parser("stack", help="train a stack of NOT maps, each from the previous level's output to TARGET")
-    sk.add_argument("--out", default="runs/stack")
-    sk.add_argument("--config", help="JSON file of configuration keys (flags override it)")
     sk.add_argument("--levels", type=int, default=3)
     sk.add_argument("--warm-start", action="store_true", help="start level k+1 from level k's best weights")
     sk.add_argument(
@@ -95,18 +98,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="disk",
         help="mapped sources: float32 shards on disk (default) or computed batch by batch",
     )
-    sk.add_argument("--resume", action="store_true", help="continue an interrupted stack")
-    add_config_options(sk)
-    add_json(sk)
-    sk.set_defaults(func=cmd_stack)
+    _add_run_options(sk, "runs/stack", cmd_stack)
 
     ae = sub.add_parser("ae", help="train a NOT auto-encoder (P to P through a bottleneck) or its plain baseline")
     ae.add_argument("--data", help="the images (same forms as --source)")
     ae.add_argument("--latent", type=int, default=64, help="bottleneck size")
     ae.add_argument("--baseline", action="store_true", help="the plain auto-encoder: the cost alone, no potential")
-    ae.add_argument("--out", default="runs/ae")
-    ae.add_argument("--config", help="JSON file of configuration keys (flags override it)")
-    ae.add_argument("--resume", action="store_true")
-    add_config_options(ae, exclude=("source", "target"), choices={"cost": ("l2", "l1", "perceptual")})
-    add_json(ae)
-    ae.set_defaults(func=cmd_ae)
+    _add_run_options(ae, "runs/ae", cmd_ae, exclude=("source", "target"), choices={"cost": ("l2", "l1", "perceptual")})

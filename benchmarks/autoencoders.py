@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from monge.backbones.effnet import EffNetLite0
-from monge.data.domains import Split, open_domain
+from monge.bench.pairs import held_out_pairs
 from monge.metrics import PerceptualDistance, fd_from_stats, image_stats, paired_metrics
 from monge.train.config import TrainConfig
 from monge.train.factory import load_solver
@@ -32,8 +32,7 @@ COSTS = {"l2": "strong", "l1": "l1", "perceptual": "perceptual"}
 def score(run: Path, effnet: EffNetLite0, pd: PerceptualDistance, device: str) -> tuple[dict[str, float], torch.Tensor]:
     """Held-out metrics of a run's last checkpoint, and its test inputs and reconstructions."""
     solver, cfg = load_solver(run, "last", device)
-    names = Split.load(run / "split_source.json").test
-    x = open_domain(cfg.source, cfg.size).source.subset(names).tensor()
+    x = held_out_pairs(run, cfg.source, cfg.source, cfg.size, train_limit=0).x
     recon = solver.map(x).clamp(-1, 1)  # images, as written to PNG
     out = {
         "FD-EffNetLite0": fd_from_stats(image_stats(recon, effnet, cfg.size), image_stats(x, effnet, cfg.size)),

@@ -15,24 +15,13 @@ import json
 from pathlib import Path
 
 import numpy as np
-import ot
-import torch
 import torch.nn.functional as F
 
 from monge.backbones.effnet import EffNetLite0
-from monge.data.domains import Split, open_domain
+from monge.bench.baselines import gaussian_colour_map
+from monge.bench.pairs import held_out_pairs
 from monge.metrics import FeatureStats, fd_from_stats, fd_terms_from_stats
 from monge.train.factory import load_solver
-
-
-def gaussian_colour_map(source: torch.Tensor, target: torch.Tensor, pixels: int = 200_000):
-    """The closed-form OT map between Gaussian fits of two sets' pixel colours (POT)."""
-    rng = np.random.default_rng(0)
-    fit = [im.permute(0, 2, 3, 1).reshape(-1, 3).double().numpy() for im in (source, target)]
-    xs, xt = (f[rng.choice(len(f), min(pixels, len(f)), replace=False)] for f in fit)
-    A, b = ot.gaussian.bures_wasserstein_mapping(xs.mean(0), xt.mean(0), np.cov(xs.T), np.cov(xt.T))[:2]
-    A, b = torch.from_numpy(A).float(), torch.from_numpy(b).float()
-    return lambda x: (x.permute(0, 2, 3, 1) @ A + b).permute(0, 3, 1, 2)
 
 
 def main() -> None:
@@ -42,13 +31,9 @@ def main() -> None:
     p.add_argument("--resamples", type=int, default=20)
     args = p.parse_args()
     run = Path(args.run)
-    src_split, tgt_split = Split.load(run / "split_source.json"), Split.load(run / "split_target.json")
-    source, target = open_domain("emoji:twitter", 32).source, open_domain("emoji:google", 32).source
-    names = sorted(set(src_split.test) & set(tgt_split.test))
-    x, y = source.subset(names).tensor(), target.subset(names).tensor()
-    colour_map = gaussian_colour_map(
-        source.subset(src_split.train).tensor(limit=1000), target.subset(tgt_split.train).tensor(limit=1000)
-    )
+    pairs = held_out_pairs(run, "emoji:twitter", "emoji:google", 32, train_limit=1000)
+    names, x, y = pairs.names, pairs.x, pairs.y
+    colour_map = gaussian_colour_map(pairs.x_train, pairs.y_train)
     blur = F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
     edits = {
         "identity": x,

@@ -18,7 +18,7 @@ import torch
 
 from monge.backbones.effnet import EffNetLite0
 from monge.bench.baselines import palette_transfer
-from monge.data.domains import Split, open_domain
+from monge.bench.pairs import held_out_pairs
 from monge.metrics import PerceptualDistance, fd_terms_from_stats, image_stats, paired_metrics
 from monge.train.config import TrainConfig
 from monge.train.factory import load_solver
@@ -49,12 +49,8 @@ def main() -> None:
         )
         print(f"trained in {time.perf_counter() - t0:.0f} s")
     solver, cfg = load_solver(run, args.checkpoint)
-    src_split, tgt_split = Split.load(run / "split_source.json"), Split.load(run / "split_target.json")
-    source = open_domain(cfg.source, cfg.size).source
-    target = open_domain(cfg.target, cfg.size).source
-    names = sorted(set(src_split.test) & set(tgt_split.test))
-    x, y = source.subset(names).tensor(), target.subset(names).tensor()
-    y_train_pixels = target.subset(tgt_split.train).tensor(limit=2000)
+    pairs = held_out_pairs(run, cfg.source, cfg.target, cfg.size, train_limit=2000)
+    names, x, y, y_train_pixels = pairs.names, pairs.x, pairs.y, pairs.y_train
 
     effnet = EffNetLite0()
     pd = PerceptualDistance(effnet)

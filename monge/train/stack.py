@@ -110,7 +110,7 @@ def load_stack(
     meta = json.loads((out / "stack.json").read_text())
     if level == "best":
         if meta.get("best_level") is None:
-            raise DataError(f"{out}: the stack is not finished, so it has no best level yet; pass --level K")
+            raise DataError(f"{out}: the stack is not finished, so it has no best level yet; choose one (level=K)")
         level = meta["best_level"]
     level = int(level)
     if not 0 <= level < meta["levels"] or not (_level_dir(out, level) / "checkpoints").exists():

@@ -179,8 +179,9 @@ def read_config_file(path: str | Path) -> dict:
 def demo_config(out: str = "runs/demo", steps: int = 300, eval_images: int = 379, seed: int = 0) -> TrainConfig:
     """``monge demo``: twitter -> google emoji at the cpu preset, eight evaluations on the held-out split.
 
-    The strong cost with the measured best levers at this budget: shifted and cut-out copies of
-    T(x) and y for the potential, and a moving average of the map's weights (benchmarks/README.md)."""
+    The strong cost with the levers that won the translation ladder at this budget
+    (benchmarks/README.md): a potential on frozen EfficientNet-Lite0 features, shifted and cut-out
+    copies of T(x) and y for it, and a moving average of the map's weights."""
     return TrainConfig(
         source="emoji:twitter",
         target="emoji:google",
@@ -190,6 +191,7 @@ def demo_config(out: str = "runs/demo", steps: int = 300, eval_images: int = 379
         eval_every=max(1, steps // 8),
         eval_images=eval_images,
         seed=seed,
+        f_net="effnet",
         augment="translation,cutout",
         ema=0.999,
     )

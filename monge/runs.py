@@ -33,7 +33,11 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write a text file atomically."""
-    atomic_write(path, lambda tmp: None if Path(tmp).write_text(text) else None)
+
+    def write(tmp: str) -> None:
+        Path(tmp).write_text(text)
+
+    atomic_write(path, write)
 
 
 def save_state(path: str | Path, state: object) -> None:

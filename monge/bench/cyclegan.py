@@ -73,8 +73,8 @@ class PatchDiscriminator(nn.Module):
 class _Pool:
     """Half the time a fake from the last ``size`` seen instead of the new one (stabilises D)."""
 
-    def __init__(self, size: int = 50):
-        self.size = size
+    def __init__(self, size: int = 50, seed: int = 0):
+        self.size, self.rng = size, random.Random(seed)
         self.items: list[torch.Tensor] = []
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
@@ -83,8 +83,8 @@ class _Pool:
             if len(self.items) < self.size:
                 self.items.append(img)
                 out.append(img)
-            elif random.random() < 0.5:
-                k = random.randrange(self.size)
+            elif self.rng.random() < 0.5:
+                k = self.rng.randrange(self.size)
                 out.append(self.items[k])
                 self.items[k] = img
             else:
@@ -125,13 +125,12 @@ def train_cyclegan(
 ) -> CycleGANResult:
     """Train CycleGAN on unpaired image tensors ``x`` and ``y`` (N, 3, H, W) in [-1, 1] for ``seconds``."""
     torch.manual_seed(seed)
-    random.seed(seed)
     gen = torch.Generator().manual_seed(seed)
     G, Fb = ResNetGenerator(width, blocks), ResNetGenerator(width, blocks)
     Dy, Dx = PatchDiscriminator(width), PatchDiscriminator(width)
     opt_g = torch.optim.Adam(itertools.chain(G.parameters(), Fb.parameters()), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(itertools.chain(Dy.parameters(), Dx.parameters()), lr=lr, betas=(0.5, 0.999))
-    pool_y, pool_x = _Pool(), _Pool()
+    pool_y, pool_x = _Pool(seed=seed), _Pool(seed=seed + 1)
     history: list[dict[str, float]] = []
     t0, step = time.perf_counter(), 0
     bar = tqdm(desc="CycleGAN", disable=not progress, dynamic_ncols=True)

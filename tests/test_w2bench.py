@@ -3,9 +3,18 @@
 import pytest
 import torch
 
-from monge.bench.w2 import BenchmarkICNN, _load_potentials, gaussian_pair, linear_map, mix3tomix10
+from monge.bench.w2 import (
+    BenchmarkICNN,
+    _load_potentials,
+    gaussian_pair,
+    linear_map,
+    mix3tomix10,
+    not_solver,
+    warm_start,
+)
 from monge.errors import DataError
 from monge.metrics import l2_uvp
+from monge.ot.nets import MLP, QuadraticMLP
 
 # the paper's L2-UVP (%) of the identity and of the best linear map (shared/data/w2bench/README.md)
 PAPER = {2: (32.7, 14.1), 4: (42.0, 14.9), 8: (58.6, 27.3), 16: (87.0, 41.6)}
@@ -76,3 +85,31 @@ def test_missing_potential_names_the_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("MONGE_W2_DATA", str(tmp_path))
     with pytest.raises(DataError, match=str(tmp_path)):
         mix3tomix10(8)
+
+
+def test_warm_start_puts_not_at_the_linear_map_before_any_step():
+    torch.manual_seed(0)
+    problem = mix3tomix10(8)
+    x_fit, y_fit = problem.sample_p(2**13), problem.sample_q(2**13)
+    x = problem.sample_p(2048)
+    truth, var_q = problem.true_map(x), float(y_fit.var(0).sum())
+    solver = not_solver(8, hidden=32)
+    cold = l2_uvp(solver.map(x), truth, var_q)
+    warm_start(solver, x_fit, y_fit)
+    warm = l2_uvp(solver.map(x), truth, var_q)
+    linear = l2_uvp(linear_map(x_fit, y_fit)(x), truth, var_q)
+    assert warm == pytest.approx(linear, abs=2.0)  # the map MLP's small initial output is the difference
+    assert warm < 0.6 * cold
+
+
+def test_quadratic_skip_never_exceeds_its_curvature():
+    """For any learnt root L, f(y) - MLP(y) - v.y = c (|y|^2 - |y L|^2) <= c |y|^2: the map's inner
+    problem under the cost c |x - y|^2 cannot run off to infinity along a quadratic direction."""
+    torch.manual_seed(0)
+    f = QuadraticMLP(6, (8,), curvature=0.25)
+    with torch.no_grad():
+        f.root.normal_(std=3.0)
+        f.slope.zero_()
+        y = torch.randn(500, 6) * 100
+        skip = f(y) - MLP.forward(f, y)
+    assert (skip <= 0.25 * (y * y).sum(1) + 1e-3 * (y * y).sum(1)).all()

@@ -21,6 +21,7 @@ def cmd_bench_w2(args: argparse.Namespace) -> None:
         hidden=args.hidden,
         lr=args.lr,
         t_steps=args.t_steps,
+        warm=not args.cold,
     )
     result["cpu"] = cpu_name()
     table = [("pair", result["pair"])] + [(f"{name} L2-UVP %", r["L2-UVP"]) for name, r in result["results"].items()]
@@ -52,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     w2.add_argument("--lr", type=float, default=1e-3)
     w2.add_argument("--t-steps", type=int, default=10, help="map updates per potential update")
     w2.add_argument("--seed", type=int, default=0, help="0: the published instance; another seed draws another")
+    w2.add_argument("--cold", action="store_true", help="start NOT at the identity, not at the best linear map")
     w2.add_argument(
         "--data-dir",
         help="a folder of the benchmark's mix3tomix10_{D}_v{1,2}.pt (default: $MONGE_W2_DATA, "

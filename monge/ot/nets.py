@@ -178,18 +178,26 @@ class ResidualMLP(MLP):
 
 
 class QuadraticMLP(MLP):
-    """A scalar potential with a quadratic skip: ``f(y) = MLP(y) + y^T B y`` (B learnt, starting at zero).
+    """A scalar potential with a bounded quadratic skip: ``f(y) = MLP(y) + c (|y|^2 - |y L|^2) + v.y``.
 
     The quadratic-cost OT potential is a quadratic plus a correction; the skip carries the quadratic
-    part, as the W2 benchmark's own input-convex networks do.
+    part, as the W2 benchmark's own input-convex networks do. Its matrix ``c (I - L L^T)`` can never
+    exceed ``c I``: for the cost ``c |x - y|^2`` the map's inner problem ``min_y cost - f`` then stays
+    bounded, where a free matrix let the map run off to infinity in high dimension. ``L`` starts at
+    the identity and ``v`` at zero, so ``f`` starts as the MLP alone.
     """
 
-    def __init__(self, d_in: int, hidden: tuple[int, ...] = (128, 128, 128), activation: type = nn.ReLU):
+    def __init__(
+        self, d_in: int, hidden: tuple[int, ...] = (128, 128, 128), activation: type = nn.ReLU, curvature: float = 1.0
+    ):
         super().__init__(d_in, 1, hidden, activation)
-        self.quadratic = nn.Parameter(torch.zeros(d_in, d_in))
+        self.curvature = curvature
+        self.root = nn.Parameter(torch.eye(d_in))
+        self.slope = nn.Parameter(torch.zeros(d_in))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x) + ((x @ self.quadratic) * x).sum(1)
+        quadratic = self.curvature * ((x * x).sum(1) - (x @ self.root).pow(2).sum(1))
+        return super().forward(x) + quadratic + x @ self.slope
 
 
 def spectral_normalise(module: nn.Module) -> nn.Module:

@@ -36,9 +36,11 @@ def one(direction: str, seed: int, steps: int, recipe: dict, out: Path, progress
     folder = out / direction / f"seed{seed}"
     base = dict(source=source, target=target, out=str(folder / "not"), steps=steps, eval_every=steps, eval_images=1000)
     cfg = TrainConfig.from_dict({**base, "seed": seed, **recipe})
+    earlier = folder / "not" / "summary.json"  # a finished NOT run is reused: its training time is the budget
+    earlier_seconds = json.loads(earlier.read_text())["seconds"] if earlier.exists() else 0.0
     t0 = time.perf_counter()
     summary = train(cfg, resume=(folder / "not" / "checkpoints" / "last.pt").exists(), progress=progress)
-    budget = summary.seconds if summary.seconds > 0 else time.perf_counter() - t0
+    budget = max(summary.seconds, earlier_seconds) or time.perf_counter() - t0
     solver, cfg = load_solver(cfg.out, "last")
     pairs = held_out_pairs(cfg.out, source, target, cfg.size, train_limit=4000)
     cyclegan = train_cyclegan(pairs.x_train, pairs.y_train, budget, seed=seed, progress=progress)

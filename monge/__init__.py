@@ -38,6 +38,9 @@ _EXPORTS = {
     "TrainConfig": "train.config",
     "TrainSummary": "train.loop",
     "load_solver": "train.factory",
+    "load_map": "train.export",
+    "export_map": "train.export",
+    "TranslationMap": "train.export",
     "train_stack": "train.stack",
     "load_stack": "train.stack",
     # data

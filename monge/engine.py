@@ -52,6 +52,29 @@ def tune_cpu_allocator(keep_bytes: int = ALLOCATOR_KEEP_BYTES) -> bool:
     return bool(libc.mallopt(_M_MMAP_THRESHOLD, keep_bytes) and libc.mallopt(_M_TRIM_THRESHOLD, keep_bytes))
 
 
+def available_cpus() -> int:
+    """The CPUs this process may use: its affinity mask, capped by a cgroup CPU quota (containers)."""
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()
+        if quota != "max":
+            count = min(count, max(1, int(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, count)
+
+
+def set_threads(threads: int | None = None) -> int:
+    """Use ``threads`` intra-op threads (default: :func:`available_cpus`, unless ``OMP_NUM_THREADS``
+    is set); returns the number in use."""
+    if threads is not None and threads < 1:
+        raise ConfigError("threads", f"{threads} is not positive")
+    if threads is None and "OMP_NUM_THREADS" in os.environ:
+        return torch.get_num_threads()
+    torch.set_num_threads(threads or available_cpus())
+    return torch.get_num_threads()
+
+
 PRECISIONS = {"32": "32-true", "32-true": "32-true", "bf16-mixed": "bf16-mixed", "16-mixed": "16-mixed"}
 
 

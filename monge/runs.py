@@ -7,28 +7,89 @@ then a rename), so a crash or a full disk mid-write leaves the previous version 
 from __future__ import annotations
 
 import csv
+import fcntl
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import torch
 
-from .errors import DataError
+from .errors import ConfigError, DataError, MongeError
+
+TMP_SUFFIX = ".monge-tmp"
 
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
-    """Call ``write(tmp_path)`` and move the result onto ``path`` in one rename."""
+    """Call ``write(tmp_path)``, flush it to disk, and move the result onto ``path`` in one rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
     os.close(fd)
     try:
         write(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Delete the temporary files a killed writer left under ``folder`` (call with the run's lock held)."""
+    if not folder.exists():
+        return 0
+    stale = list(folder.rglob(f"*{TMP_SUFFIX}")) + list(folder.rglob("tmp*.tmp"))  # also older versions' names
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
+
+
+def prepare_folder(path: str | Path, param: str) -> Path:
+    """Create the output folder ``path`` and check that it can be written, before any work is done."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=path, prefix=".monge-probe")
+        probe.close()
+    except OSError as err:
+        raise ConfigError(param, f"{path}: cannot write there ({err.strerror or err})") from None
+    return path
+
+
+class RunLock:
+    """An exclusive lock on a run folder, held while a process writes to it; the operating system
+    drops it when the process dies, so a killed run never leaves the folder locked."""
+
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / ".lock"
+        self.fh: IO[str] | None = None
+
+    def __enter__(self) -> RunLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = self.path.open("a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise MongeError(f"{self.path.parent}: in use by {holder}; wait for it or choose another --out") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"monge process {os.getpid()}")
+        fh.flush()
+        self.fh = fh
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fh is not None:
+            self.path.unlink(missing_ok=True)
+            fcntl.flock(self.fh, fcntl.LOCK_UN)
+            self.fh.close()
+            self.fh = None
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -70,10 +131,17 @@ class CSVLog:
             w.writerow(row)
 
     def read(self) -> list[dict]:
+        """The complete rows; a row torn by a kill mid-write (missing or unparsable fields) is dropped."""
         if not self.path.exists():
             return []
-        with self.path.open() as fh:
-            return [{k: float(v) for k, v in r.items()} for r in csv.DictReader(fh)]
+        rows = []
+        with self.path.open(newline="") as fh:
+            for r in csv.DictReader(fh):
+                try:
+                    rows.append({k: float(v) for k, v in r.items()})
+                except (TypeError, ValueError):
+                    continue
+        return rows
 
     def truncate_after(self, step: int) -> None:
         """Drop rows past ``step`` (written after the checkpoint a resumed run starts from)."""

@@ -61,7 +61,7 @@ def test_flags_and_config_file_give_the_config(tmp_path):
 def test_user_errors_print_one_line_naming_the_flag_and_bugs_keep_their_traceback(capsys, monkeypatch, tmp_path):
     assert main(["train", "--source", "emoji:twitter", "--target", "emoji:google", "--size", "30"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "--size: 30 is not a multiple of 16" in err
+    assert err.count("\n") == 0 and "--size: 30 is not a positive multiple of 16" in err
     assert main(["train", "--source", "emoji:twitter", "--target", str(tmp_path / "nope"), "--out",
                  str(tmp_path / "r")]) == 2  # fmt: skip
     assert "nope: no such file or folder" in capsys.readouterr().err

@@ -61,7 +61,7 @@ def test_hdf5_and_zip_sources(tmp_path):
     assert len(dom.source) == 5
     expected = torch.from_numpy(imgs[3]).permute(2, 0, 1).float() / 127.5 - 1
     assert torch.allclose(dom.source[3], expected)
-    with pytest.raises(DataError, match="no HDF5 key 'nope'"):
+    with pytest.raises(DataError, match="no HDF5 dataset 'nope'"):
         open_domain(str(tmp_path / "d.h5"), 12, h5_key="nope")
     with zipfile.ZipFile(tmp_path / "d.zip", "w") as zf:
         for i in range(3):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..data.outputs import OutputNames
 from ..errors import ConfigError, DataError
+from ..runs import prepare_folder
 from .common import add_json, report
 
 
@@ -14,22 +16,26 @@ def cmd_translate(args: argparse.Namespace) -> None:
 
     from ..data.domains import open_domain
     from ..data.images import save_png
-    from ..train.factory import load_solver
+    from ..train.export import WEIGHTS, load_map
+    from ..train.factory import checkpoint_path
 
     run = Path(args.run)
     if (run / "stack.json").exists():
         from ..train.stack import load_stack
 
         mapping, cfg, level = load_stack(run, args.level, args.device)
+        checkpoint = "best of each level"
         draw = lambda x, k: torch.stack([mapping(x) for _ in range(k)], dim=1)  # noqa: E731
     else:
         if args.level != "best":
             raise ConfigError("level", f"{run} is a single run, not a stack")
-        solver, cfg = load_solver(run, args.checkpoint, args.device)
-        level = None
-        draw = lambda x, k: solver.sample(x, k) if k > 1 else solver.map(x)[:, None]  # noqa: E731
+        tmap = load_map(run, args.device, args.checkpoint)
+        cfg, level = tmap.config, None
+        checkpoint = "exported" if (run / WEIGHTS).exists() else checkpoint_path(run, args.checkpoint).stem
+        draw = tmap.sample
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_folder(out, "out")
+    names_out = OutputNames(out)
     written = 0
     for spec in args.inputs:
         source = open_domain(spec, cfg.size, cfg.crop, args.h5_key).source
@@ -37,13 +43,27 @@ def cmd_translate(args: argparse.Namespace) -> None:
             names = source.names[start : start + args.batch_size]
             x = torch.stack([source[i] for i in range(start, start + len(names))])
             for name, draws in zip(names, draw(x, args.samples)):
-                stem = Path(name).with_suffix("")
                 for k, y in enumerate(draws):
-                    path = out / (f"{stem}.png" if args.samples == 1 else f"{stem}_{k}.png")
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    save_png(y, path)
+                    save_png(y, names_out.path(name, "" if args.samples == 1 else f"_{k}"))
                     written += 1
-    result = {"written": written, "out": str(out), "checkpoint": args.checkpoint, "size": cfg.size, "level": level}
+    result = {
+        "written": written,
+        "renamed to avoid a clash": names_out.renamed,
+        "out": str(out),
+        "checkpoint": checkpoint,
+        "size": cfg.size,
+        "level": level,
+    }
+    report(args, result, list(result.items()))
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from ..train.export import export_map
+
+    out = export_map(args.run, args.out, args.checkpoint)
+    files = sorted(p.name for p in out.iterdir())
+    size = sum((out / f).stat().st_size for f in files)
+    result = {"out": str(out), "files": files, "bytes": size, "checkpoint": args.checkpoint}
     report(args, result, list(result.items()))
 
 
@@ -91,13 +111,13 @@ def cmd_decode(args: argparse.Namespace) -> None:
     if latents.ndim != 2 or latents.shape[1] != cfg.latent:
         raise DataError(f"{args.latents}: latents of shape {tuple(latents.shape)}, the run expects (N, {cfg.latent})")
     out = Path(args.out)
+    prepare_folder(out, "out")
+    names_out = OutputNames(out)
     with torch.no_grad():
         images = torch.cat([ae.decode(z) for z in latents.split(256)])
     for name, img in zip(names, images):
-        path = out / Path(name).with_suffix(".png")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_png(img, path)
-    result = {"decoded": len(names), "out": str(out)}
+        save_png(img, names_out.path(name))
+    result = {"decoded": len(names), "renamed to avoid a clash": names_out.renamed, "out": str(out)}
     report(args, result, list(result.items()))
 
 
@@ -118,8 +138,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json(dec)
     dec.set_defaults(func=cmd_decode)
 
-    tl = sub.add_parser("translate", help="map images through a trained run")
-    tl.add_argument("run", help="run folder")
+    ex = sub.add_parser("export", help="write a run's map as config.json + model.safetensors, to share or load")
+    ex.add_argument("run", help="run folder")
+    ex.add_argument("--out", required=True, help="output folder")
+    ex.add_argument("--checkpoint", default="best", choices=["best", "last"])
+    add_json(ex)
+    ex.set_defaults(func=cmd_export)
+
+    tl = sub.add_parser("translate", help="map images through a trained run or an exported map")
+    tl.add_argument("run", help="run folder, stack folder, or a folder written by monge export")
     tl.add_argument("inputs", nargs="+", help="image files, folders, .h5, .zip or emoji:STYLE")
     tl.add_argument("--out", required=True)
     tl.add_argument("--samples", type=int, default=1, help="draws per input (weak cost)")

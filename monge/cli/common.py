@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import MISSING, fields
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..train.config import PRESETS, TrainConfig, read_config_file
+from ..train.config import PRESETS, RESUME_CHANGEABLE, TrainConfig, read_config_file
 
 GROUP_TITLES = {"model": "model and optimisation", "data": "data and evaluation", "scale": "scale (Lightning Fabric)"}
 
@@ -66,22 +67,31 @@ def add_config_options(
 
 
 def config_from_args(args: argparse.Namespace, resumable: bool = True) -> TrainConfig:
-    """The configuration of a train/stack/ae command: when resuming, the run's saved one (with the
-    run's new place, ``--out``, and a new ``--steps``); else a ``--config`` file overridden by flags."""
+    """The configuration of a train/stack/ae command: when resuming, the run's saved one, at the run's
+    place now (``--out``), with the flags given that a resume may change (:data:`RESUME_CHANGEABLE`;
+    the changes are printed) and any other changed flag refused by name; else a ``--config`` file
+    overridden by flags."""
     out = Path(args.out)
-    if resumable and args.resume and ((out / "config.json").exists() or (out / "stack.json").exists()):
-        saved = out / "config.json"
-        cfg = (
-            TrainConfig.from_file(saved)
-            if saved.exists()
-            else TrainConfig.from_dict(json.loads((out / "stack.json").read_text())["config"])
-        )
-        cfg.out = str(out)  # a moved or copied run continues where it is now
-        if args.steps is not None:
-            cfg.steps = args.steps
-        return cfg
     base = read_config_file(args.config) if args.config else {}
     flags = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
+    if resumable and args.resume and ((out / "config.json").exists() or (out / "stack.json").exists()):
+        saved_path = out / "config.json"
+        saved = (
+            read_config_file(saved_path)
+            if saved_path.exists()
+            else json.loads((out / "stack.json").read_text())["config"]
+        )
+        cfg = TrainConfig.from_dict(saved)
+        changes = {}
+        for key, value in {**base, **flags}.items():
+            if key == "out" or getattr(cfg, key) == value:
+                continue
+            if key not in RESUME_CHANGEABLE:
+                raise ConfigError(key, f"cannot change on --resume (the run was trained with {getattr(cfg, key)!r})")
+            changes[key] = (getattr(cfg, key), value)
+        for key, (old, new) in changes.items():
+            print(f"resume: {flag(key)} {old} -> {new}", file=sys.stderr)
+        return TrainConfig.from_dict({**cfg.to_dict(), **{k: v for k, (_, v) in changes.items()}, "out": str(out)})
     merged = {**base, **flags, "out": args.out}
     for key in ("source", "target"):
         if not merged.get(key):

@@ -9,6 +9,7 @@ with ``--traceback``).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from .. import __version__
@@ -17,10 +18,23 @@ from . import apply, bench, data, metrics, style, train
 from .common import flag
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming the flag (``--help`` still shows the usage)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="monge", description="Optimal-transport image translation.")
+    parser = OneLineParser(prog="monge", description="Optimal-transport image translation.")
     parser.add_argument("--version", action="version", version=f"monge {__version__}")
     parser.add_argument("--traceback", action="store_true", help="show the full traceback of any error")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads (default: the CPUs available to this process, or $OMP_NUM_THREADS); "
+        "give each of two jobs on one machine half",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (data, train, apply, bench, style, metrics):
         module.register(sub)
@@ -34,16 +48,28 @@ def error_line(command: str, err: MongeError) -> str:
     return f"monge {command}: error: {err}"
 
 
+def install_signal_handlers() -> None:
+    """SIGTERM unwinds like Ctrl-C (exit status 143), so pending atomic writes remove their temporary files."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 def main(argv: list[str] | None = None) -> int:
-    from ..engine import tune_cpu_allocator
+    from ..engine import set_threads, tune_cpu_allocator
 
     args = build_parser().parse_args(argv)
     tune_cpu_allocator()
+    install_signal_handlers()
     try:
+        set_threads(args.threads)
         args.func(args)
     except MongeError as err:
         if args.traceback:
             raise
         print(error_line(args.command, err), file=sys.stderr)
+        return 2
+    except OSError as err:  # an unwritable or vanished path met mid-run: the environment, not a bug
+        if args.traceback or err.filename is None:
+            raise
+        print(f"monge {args.command}: error: {err.filename}: {err.strerror}", file=sys.stderr)
         return 2
     return 0

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from .common import add_json, report
+
+MIN_RELIABLE = 50  # below this many images, FD and KID are dominated by sampling noise
 
 
 def _stats_for(spec: str, args, extractor):
@@ -14,15 +17,29 @@ def _stats_for(spec: str, args, extractor):
     from ..metrics import FeatureStats, image_stats
 
     if spec.endswith(".npz"):
-        return FeatureStats.load(spec)
-    source = open_domain(spec, args.size, h5_key=args.h5_key).source
-    return image_stats(source, extractor, args.size, progress=True)
+        stats = FeatureStats.load(spec)
+        count = stats.count
+    else:
+        source = open_domain(spec, args.size, h5_key=args.h5_key).source
+        count = len(source)
+    if count < 2:
+        raise DataError(f"{spec}: {count} image(s); a distance between distributions needs at least 2")
+    if count < MIN_RELIABLE:
+        print(f"warning: {spec}: only {count} images; FD and KID from so few are mostly noise", file=sys.stderr)
+    if not spec.endswith(".npz"):
+        stats = image_stats(source, extractor, args.size, progress=True)
+    return stats
 
 
 def cmd_metrics(args: argparse.Namespace) -> None:
     from ..backbones.perceptual import PerceptualDistance
     from ..backbones.registry import load_backbone
     from ..metrics import fd_from_stats, kid, paired_metrics
+
+    if args.size < 1:
+        raise ConfigError("size", f"{args.size} is not positive")
+    if getattr(args, "subset_size", 2) < 2:
+        raise ConfigError("subset_size", f"{args.subset_size} is below 2 (KID compares pairs within a subset)")
 
     if args.metric == "paired":
         from ..data.domains import open_domain

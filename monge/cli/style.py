@@ -7,20 +7,24 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
 from .common import add_json, report
 
 
 def cmd_style(args: argparse.Namespace) -> None:
-    from ..data.images import load_image, save_png
+    from ..data.images import IMAGE_SUFFIXES, load_image, save_png
+    from ..runs import prepare_folder
     from ..style.strotss import stylize
 
+    out = Path(args.out)
+    if out.suffix.lower() not in IMAGE_SUFFIXES:
+        raise ConfigError("out", f"{out}: not an image file name (use one of {', '.join(IMAGE_SUFFIXES)})")
+    prepare_folder(out.parent, "out")  # before the computation, not after it
     content, style = load_image(args.content), load_image(args.style)
     masks: dict[str, Any] = {}
     for key in ("content_mask", "style_mask"):
         if getattr(args, key):
             masks[key] = load_image(getattr(args, key))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     result = stylize(
         content,

@@ -18,7 +18,10 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
 
 def to_rgb(img: Image.Image) -> Image.Image:
-    """RGB image: transparency composited on white, grayscale and palettes expanded."""
+    """RGB image: transparency composited on white, grayscale and palettes expanded, 16-bit and
+    32-bit grayscale (``I;16``, ``I``) scaled to 8 bits (Pillow's own conversion clips them to white)."""
+    if img.mode.startswith("I;16") or img.mode == "I":
+        img = Image.fromarray((np.asarray(img, dtype=np.float64) / 257.0).clip(0, 255).round().astype(np.uint8))
     if img.mode in ("RGBA", "LA", "P", "PA") or "transparency" in img.info:
         img = img.convert("RGBA")
         canvas = Image.new("RGBA", img.size, (255, 255, 255, 255))
@@ -75,6 +78,8 @@ def _open_pil(data: bytes, name: str) -> Image.Image:
     try:
         img = Image.open(io.BytesIO(data))
         img.load()
+    except Image.DecompressionBombError as err:
+        raise DataError(f"{name}: refused, larger than Pillow's decompression-bomb limit ({err})") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise DataError(f"{name}: unreadable or truncated image ({err})") from None
     return to_rgb(img)

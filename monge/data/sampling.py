@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 import torch
 from tqdm.auto import tqdm
 
+from ..errors import DataError
+
 Sampler = Callable[[int], torch.Tensor]
 
 
@@ -82,7 +84,11 @@ class StreamSampler:
             )
             self._batches, self._size = iter(loader), n
         self.drawn += 1
-        return next(self._batches)
+        try:
+            return next(self._batches)
+        except DataError as err:  # raised in a worker: keep the original one-line message, not its traceback
+            lines = [line for line in str(err).splitlines() if line.strip()]
+            raise DataError(lines[-1].split("DataError: ", 1)[-1] if lines else str(err)) from None
 
     def close(self) -> None:
         """Stop the workers (they also stop when the sampler is garbage-collected)."""

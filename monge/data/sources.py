@@ -129,7 +129,8 @@ class ZipSource(ImageSource):
 
 
 class H5Source(ImageSource):
-    """uint8 N x H x W x C images in an HDF5 file (the iGAN / NOT format); one handle per process."""
+    """N x H x W x C images in an HDF5 file (the iGAN / NOT format: uint8; also uint16, or floats in
+    [0, 1]); the first top-level dataset unless ``key`` names one. One handle per process."""
 
     def __init__(self, path: str | Path, size: int, crop: bool = False, key: str | None = None):
         import h5py
@@ -138,17 +139,19 @@ class H5Source(ImageSource):
         self.path = Path(path)
         try:
             with h5py.File(self.path, "r") as f:
-                keys = list(f.keys())
+                keys = [k for k in f.keys() if isinstance(f[k], h5py.Dataset)]
                 if not keys:
-                    raise DataError(f"{path}: the HDF5 file holds no datasets")
+                    raise DataError(f"{path}: the HDF5 file holds no datasets at its top level")
                 self.key = key or keys[0]
-                if self.key not in f:
-                    raise DataError(f"{path}: no HDF5 key '{self.key}' (keys: {', '.join(keys)})")
-                shape = f[self.key].shape
+                if self.key not in keys:
+                    raise DataError(f"{path}: no HDF5 dataset '{self.key}' (datasets: {', '.join(keys)})")
+                shape, self.dtype = f[self.key].shape, f[self.key].dtype
         except OSError as err:
             raise DataError(f"{path}: not a readable HDF5 file ({err})") from None
         if len(shape) != 4 or shape[-1] not in (1, 3, 4):
             raise DataError(f"{path}: key '{self.key}' has shape {shape}, expected N x H x W x C with C in 1, 3, 4")
+        if self.dtype.kind not in "uf" or (self.dtype.kind == "u" and self.dtype.itemsize > 2):
+            raise DataError(f"{path}: key '{self.key}' holds {self.dtype}; expected uint8, uint16 or floats in [0, 1]")
         self.names = [f"{i:07d}" for i in range(shape[0])]
         self._h5 = None
         self._pid = -1
@@ -159,6 +162,9 @@ class H5Source(ImageSource):
         if self._h5 is None or self._pid != os.getpid():
             self._h5, self._pid = h5py.File(self.path, "r"), os.getpid()
         arr = np.asarray(self._h5[self.key][i])
+        if arr.dtype != np.uint8:  # uint16 -> / 257; floats are in [0, 1]
+            scale = 255.0 if arr.dtype.kind == "f" else 1 / 257
+            arr = (arr.astype(np.float64) * scale).clip(0, 255).round().astype(np.uint8)
         mode = {1: "L", 3: "RGB", 4: "RGBA"}[arr.shape[-1]]
         return to_rgb(Image.fromarray(arr.squeeze(-1) if mode == "L" else arr, mode))
 

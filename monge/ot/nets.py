@@ -119,13 +119,14 @@ class ResNetPotential(nn.Module):
         n_layers = int(math.log2(size / 4))
         if 4 * 2**n_layers != size:
             raise ConfigError("size", f"{size}: the ResNet potential needs 4 times a power of two")
-        blocks: list[nn.Module] = [_ResBlock(nf, nf, res_ratio), _ResBlock(nf, min(2 * nf, nf_max), res_ratio)]
+        c1 = min(2 * nf, nf_max)
+        blocks: list[nn.Module] = [_ResBlock(nf, nf, res_ratio), _ResBlock(nf, c1, res_ratio)]
         for i in range(1, n_layers + 1):
             c0, c1 = min(nf * 2**i, nf_max), min(nf * 2 ** (i + 1), nf_max)
             blocks += [nn.AvgPool2d(3, stride=2, padding=1), _ResBlock(c0, c0, res_ratio), _ResBlock(c0, c1, res_ratio)]
         self.conv_img = nn.Conv2d(in_channels, nf, 3, padding=1)
         self.resnet = nn.Sequential(*blocks)
-        self.fc = nn.Linear(min(nf * 2**n_layers, nf_max) * 16, 1)
+        self.fc = nn.Linear(c1 * 16, 1)  # the last block's channels on a 4 x 4 grid
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.resnet(F.leaky_relu(self.conv_img(x), 0.2))

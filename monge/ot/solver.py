@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import math
+import statistics
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -27,6 +29,9 @@ from tqdm.auto import tqdm
 from ..data.sampling import Sampler, as_sampler
 from ..errors import DivergenceError
 from .costs import Cost, QuadraticCost
+
+EXPLOSION_FACTOR = 1e6  # a loss this many times its running median magnitude has diverged
+WEIGHT_BOUND = 1e4  # healthy weights stay within O(10); a checkpoint never holds weights beyond this
 
 
 class Callback(Protocol):
@@ -61,6 +66,16 @@ def frozen(module: nn.Module):
 def trainable(module: nn.Module) -> list[nn.Parameter]:
     """The weights an optimiser should update: those that require gradients."""
     return [p for p in module.parameters() if p.requires_grad]
+
+
+def apply_map(net: nn.Module, x: torch.Tensor, draws: int, z_channels: int = 0, z_std: float = 0.1) -> torch.Tensor:
+    """A map network on ``x``: ``net(x)``, or with ``z_channels`` noise channels ``draws`` outputs
+    ``net(x, z)`` per input, (N, draws, ...), z ~ N(0, z_std^2) per pixel."""
+    if not z_channels:
+        return net(x)
+    xr = x.repeat_interleave(draws, dim=0)
+    z = torch.randn((len(xr), z_channels, *x.shape[2:]), device=x.device) * z_std
+    return net(torch.cat([xr, z], dim=1)).view(len(x), draws, *x.shape[1:])
 
 
 class NOT:
@@ -121,6 +136,7 @@ class NOT:
         # learning-rate schedules, stepped once per outer iteration
         self.schedulers = [scheduler(opt) for opt in (self.opt_T, self.opt_f)] if scheduler is not None else []
         self.steps_done = 0
+        self.recent_losses: dict[str, deque[float]] = {}  # |loss| of the last updates, per loss
 
     @property
     def stochastic(self) -> bool:
@@ -136,11 +152,7 @@ class NOT:
     def _apply(self, x: torch.Tensor, draws: int, net: nn.Module | None = None) -> torch.Tensor:
         """T on x with ``draws`` noise draws per input: (N, draws, ...) for a stochastic map, else T(x)."""
         net = self.T if net is None else net
-        if not self.stochastic:
-            return net(x)
-        xr = x.repeat_interleave(draws, dim=0)
-        z = torch.randn((len(xr), self.z_channels, *x.shape[2:]), device=x.device) * self.z_std
-        return net(torch.cat([xr, z], dim=1)).view(len(x), draws, *x.shape[1:])
+        return apply_map(net, x, draws, self.z_channels if self.stochastic else 0, self.z_std)
 
     @torch.no_grad()
     def map(self, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
@@ -193,9 +205,17 @@ class NOT:
             ).float()  # one forward: one DDP reduction
         return scores[: len(tx)].mean() - scores[len(tx) :].mean()
 
+    def _exploded(self, value: float, what: str) -> bool:
+        """A loss a million times its running median magnitude (after 20 updates): a blow-up that
+        stays finite (as at a learning rate of 1) is divergence too."""
+        recent = self.recent_losses.setdefault(what, deque(maxlen=200))
+        exploded = len(recent) >= 20 and abs(value) > EXPLOSION_FACTOR * max(statistics.median(recent), 1e-6)
+        recent.append(abs(value))
+        return exploded
+
     def _update(self, loss: torch.Tensor, opt: torch.optim.Optimizer, what: str) -> float:
         value = loss.item()
-        diverged = not math.isfinite(value)
+        diverged = not math.isfinite(value) or self._exploded(value, what)
         if self.fabric is not None and self.fabric.world_size > 1:  # every rank must stop together
             diverged = bool(
                 self.fabric.all_reduce(torch.tensor(float(diverged), device=self.device), reduce_op="sum").item()
@@ -301,6 +321,19 @@ class NOT:
         if self.T_ema is not None:
             self.T_ema.load_state_dict(state["T_ema"])
 
-    def parameters_finite(self) -> bool:
-        """False once any weight of T or f is NaN or infinite (a diverged run)."""
-        return all(torch.isfinite(p).all() for m in (self.T, self.f) for p in m.parameters())
+    def set_lr(self, lr: float) -> None:
+        """Set both optimisers' learning rate (and their schedules' base), e.g. after a resume."""
+        for opt in (self.opt_T, self.opt_f):
+            for group in opt.param_groups:
+                group["lr"] = group["initial_lr"] = lr
+        for scheduler in self.schedulers:
+            scheduler.base_lrs = [lr] * len(scheduler.base_lrs)
+
+    def parameters_sane(self, bound: float = WEIGHT_BOUND) -> bool:
+        """False once any weight of T or f is NaN, infinite or beyond ``bound`` (a diverged run)."""
+        return all(
+            bool(torch.isfinite(p).all()) and float(p.detach().abs().max()) <= bound
+            for m in (self.T, self.f)
+            for p in m.parameters()
+            if p.numel()
+        )

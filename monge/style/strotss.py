@@ -18,7 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, DivergenceError
 from .hypercolumns import label_map, make_extractor, sample_hypercolumns, sample_xy
 from .losses import MomentLoss, PaletteLoss, RelaxedEMD, SelfSimilarityLoss, StyleTarget
 from .masks import match_regions
@@ -37,6 +37,23 @@ def _resize_long(img: torch.Tensor, long_side: int) -> torch.Tensor:
     scale = long_side / max(h, w)
     size = (max(8, round(h * scale)), max(8, round(w * scale)))
     return F.interpolate(img[None], size=size, mode="bilinear", align_corners=False, antialias=scale < 1)[0]
+
+
+def _check_options(alpha: float, size: int, steps: int, lr: float, scales: int) -> None:
+    """Refuse settings that cannot give an image, by parameter name."""
+    if not alpha >= 0 or alpha == float("inf"):
+        raise ConfigError("alpha", f"{alpha} is not a finite weight >= 0")
+    if not 0 < lr < 1:
+        raise ConfigError("lr", f"{lr} is not in (0, 1)")
+    for key, value in (("steps", steps), ("scales", scales)):
+        if value < 1:
+            raise ConfigError(key, f"{value} is not positive")
+    if scales >= 1 and size // 2 ** (scales - 1) < 16:
+        raise ConfigError(
+            "size",
+            f"{size} px over {scales} scales starts at {size // 2 ** (scales - 1)} px; the first scale "
+            "needs at least 16 (raise size or lower scales)",
+        )
 
 
 def stylize(
@@ -69,6 +86,7 @@ def stylize(
     ``auto`` picks bf16-mixed where the device has fast bfloat16 (CUDA with bf16, a CPU with AMX or
     AVX512-BF16) and 32 elsewhere.
     """
+    _check_options(alpha, size, steps, lr, scales)
     if min(content.shape[-2:]) < 16 or min(style.shape[-2:]) < 16:
         raise DataError("content and style images must be at least 16 px on each side")
     if (content_mask is None) != (style_mask is None):
@@ -154,6 +172,10 @@ def stylize(
             loss = (content_weight * l_content + l_remd + l_moment + l_palette / max(content_weight, 1.0)) / (
                 content_weight + 2.0
             )
+            if not torch.isfinite(loss):
+                raise DivergenceError(
+                    f"the style loss is {loss.item()} at scale {si + 1}, step {step + 1}: lower lr (now {lr})"
+                )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -57,6 +57,7 @@ class Evaluation:
         self.log.write({"step": step, **result})
         for k, v in result.items():
             self.writer.add_scalar(f"eval/{k}", v, step)
+        (run / "samples").mkdir(exist_ok=True)
         grid = save_grid(rows, run / "samples" / f"step_{step:06d}.png", scale=2)
         save_grid(rows, run / "samples" / "latest.png", scale=2)
         self.writer.add_image("samples", grid.add(1).div(2), step)

@@ -51,6 +51,13 @@ def option(
     return field(default=default, metadata={"help": help, "choices": choices, "group": group, "cli": cli})
 
 
+# what a resumed run may change: schedules, evaluation and hardware, never the model or the data
+RESUME_CHANGEABLE = (
+    *("steps", "lr", "eval_every", "eval_images", "log_every", "grid_images"),
+    *("device", "workers", "cache_mb"),
+)
+
+
 @dataclass
 class TrainConfig:
     """A NOT training run. Fields given as ``None`` take the preset's value (see :data:`PRESETS`)."""
@@ -132,13 +139,21 @@ class TrainConfig:
         for key, value in PRESETS[self.preset].items():
             if getattr(self, key) is None:
                 setattr(self, key, value)
-        if self.size % 16:
-            raise ConfigError("size", f"{self.size} is not a multiple of 16 (the UNet halves it 4 times)")
+        if self.size < 16 or self.size % 16:
+            raise ConfigError("size", f"{self.size} is not a positive multiple of 16 (the UNet halves it 4 times)")
         if not 0 <= self.ema < 1:
             raise ConfigError("ema", f"the decay {self.ema} is not in [0, 1)")
-        for key in ("steps", "eval_every", "batch_size", "t_steps"):
+        positive = ("steps", "eval_every", "eval_images", "log_every", "grid_images", "batch_size", "t_steps")
+        for key in (*positive, "z_count", "unet_base", "f_width", "f_max_width", "latent"):
             if getattr(self, key) < 1:
                 raise ConfigError(key, f"{getattr(self, key)} is not positive")
+        if not 0 < self.lr <= 1:  # also refuses NaN
+            raise ConfigError("lr", f"{self.lr} is not in (0, 1]: Adam diverges at once above that")
+        if not 0 < self.test_fraction < 1:
+            raise ConfigError("test_fraction", f"{self.test_fraction} is not in (0, 1)")
+        for key in ("gamma", "z_std", "cache_mb", "workers"):
+            if not getattr(self, key) >= 0:
+                raise ConfigError(key, f"{getattr(self, key)} is negative")
         world = self.devices * self.num_nodes
         if world < 1 or self.batch_size % world:
             raise ConfigError("batch_size", f"{self.batch_size} is not divisible by devices x nodes ({world})")

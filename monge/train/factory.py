@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import ConfigError, DivergenceError
+from ..errors import ConfigError, DataError, DivergenceError
 from ..ot.augment import Augment
 from ..ot.autoencoder import ConvAutoEncoder, ReconstructionSolver
 from ..ot.costs import make_cost
@@ -66,9 +66,10 @@ def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
 
 
 def save_checkpoint(path: Path, solver: NOT, cfg: TrainConfig, data_rng: torch.Generator, extra: dict) -> None:
-    """Write atomically (temp file + rename), refusing non-finite weights."""
-    if not solver.parameters_finite():
-        raise DivergenceError(f"{path}: refusing to write non-finite weights")
+    """Write atomically (temp file + rename), refusing non-finite or exploded weights (the previous
+    checkpoint stays the last good one)."""
+    if not solver.parameters_sane():
+        raise DivergenceError(f"{path}: not written, the weights are non-finite or exploded (training diverged)")
     state = {
         "solver": solver.state_dict(),
         "config": cfg.to_dict(),
@@ -83,14 +84,28 @@ def save_checkpoint(path: Path, solver: NOT, cfg: TrainConfig, data_rng: torch.G
 
 def load_solver(run: str | Path, which: str = "best", device: str | None = None) -> tuple[NOT, TrainConfig]:
     """The solver of a run folder at its ``best`` or ``last`` checkpoint, in eval mode."""
-    run = Path(run)
-    path = run / "checkpoints" / f"{which}.pt"
-    if which == "best" and not path.exists():
-        path = run / "checkpoints" / "last.pt"
+    path = checkpoint_path(run, which)
     state = load_checkpoint(path)
     single = {"devices": 1, "num_nodes": 1, "sync_batchnorm": False, "compile": False}  # inference: one device
     cfg = TrainConfig.from_dict({**state["config"], **single, **({"device": device} if device else {})})
     solver = build_solver(cfg)
-    solver.load_state_dict(state["solver"])
+    load_weights(solver, state, path)
     solver.map_net.eval()
     return solver, cfg
+
+
+def checkpoint_path(run: str | Path, which: str = "best") -> Path:
+    """The checkpoint :func:`load_solver` reads: ``which``, or ``last.pt`` when a run has no ``best.pt`` yet."""
+    path = Path(run) / "checkpoints" / f"{which}.pt"
+    return path if path.exists() or which != "best" else path.with_name("last.pt")
+
+
+def load_weights(solver: NOT, state: dict, path: Path) -> None:
+    """Load a checkpoint's solver state, naming the file when its networks differ from the configuration's."""
+    try:
+        solver.load_state_dict(state["solver"])
+    except (RuntimeError, KeyError) as err:
+        detail = str(err).strip().splitlines()
+        raise DataError(
+            f"{path}: its weights do not fit the architecture its config describes ({detail[-1] if detail else err})"
+        ) from None

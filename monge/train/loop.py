@@ -26,11 +26,11 @@ import torch
 from ..data.domains import Split, open_domain, split_domain
 from ..data.sampling import image_sampler
 from ..errors import DataError, DivergenceError
-from ..runs import CSVLog, atomic_write_text, load_checkpoint
+from ..runs import CSVLog, RunLock, atomic_write_text, load_checkpoint, prepare_folder, remove_stale_temporaries
 from .callbacks import Evaluation, LossLog
 from .config import TrainConfig
 from .evaluate import Evaluator
-from .factory import build_solver
+from .factory import build_solver, load_weights
 
 
 @dataclass
@@ -109,13 +109,31 @@ def train(
     from ..engine import make_fabric
 
     run = Path(cfg.out)
-    ckpt_dir = run / "checkpoints"
     fabric = fabric or make_fabric(cfg.device, cfg.devices, cfg.num_nodes, cfg.precision)
+    if not fabric.is_global_zero:
+        return _train(cfg, resume, progress, data, init, fabric)
+    prepare_folder(run, "out")
+    with RunLock(run):
+        remove_stale_temporaries(run)
+        return _train(cfg, resume, progress, data, init, fabric)
+
+
+def _fresh_folder(run: Path) -> None:
+    """Remove what a failed earlier attempt left in ``run`` (no checkpoint): its split lists, logs and
+    summary would otherwise be taken for this run's."""
+    for name in ("split_source.json", "split_target.json", "losses.csv", "eval.csv", "summary.json"):
+        (run / name).unlink(missing_ok=True)
+
+
+def _train(cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, init: dict | None, fabric):
+    run = Path(cfg.out)
+    ckpt_dir = run / "checkpoints"
     rank0 = fabric.is_global_zero
-    if run.exists() and (ckpt_dir / "last.pt").exists() and not resume:
+    resuming = resume and (ckpt_dir / "last.pt").exists()
+    if (ckpt_dir / "last.pt").exists() and not resume:
         raise DataError(f"{run}: already holds a run; resume it or choose another output folder")
-    if rank0:
-        (run / "samples").mkdir(parents=True, exist_ok=True)
+    if rank0 and not resuming:
+        _fresh_folder(run)
     if fabric.device.type == "cuda":
         torch.backends.cudnn.benchmark = True
 
@@ -123,12 +141,17 @@ def train(
     data_rng = torch.Generator().manual_seed(cfg.seed)  # the same on every rank: the global batch
     solver = build_solver(cfg, fabric)
     state: dict[str, Any] = {"best_metric": float("inf"), "best_step": -1, "streams": [0, 0]}
-    if init is not None and not (resume and (ckpt_dir / "last.pt").exists()):
+    if init is not None and not resuming:
         solver.T.load_state_dict(init["T"])
         solver.f.load_state_dict(init["f"])
-    if resume and (ckpt_dir / "last.pt").exists():
+    previous: dict[str, Any] = {}  # the summary of the run so far, kept when a resume adds no step
+    if resuming:
         ck = load_checkpoint(ckpt_dir / "last.pt")
-        solver.load_state_dict(ck["solver"])
+        load_weights(solver, ck, ckpt_dir / "last.pt")
+        if ck["config"].get("lr") != cfg.lr:
+            solver.set_lr(cfg.lr)  # a changed --lr applies on resume
+        if (run / "summary.json").exists():
+            previous = json.loads((run / "summary.json").read_text())
         torch.set_rng_state(ck["torch_rng"])
         data_rng.set_state(ck["data_rng"])
         state = {
@@ -174,7 +197,9 @@ def train(
             samplers[0], samplers[1], cfg.steps, cfg.batch_size, progress=progress and rank0, callbacks=callbacks
         )
     except DivergenceError as err:
-        raise DivergenceError(f"{err}; last good checkpoint: {ckpt_dir / 'last.pt'}") from None
+        last = ckpt_dir / "last.pt"
+        where = f"resume from the last good checkpoint, {last}" if last.exists() else "no checkpoint was written"
+        raise DivergenceError(f"{err}; {where}") from None
     finally:
         if rank0:
             writer.close()
@@ -185,13 +210,15 @@ def train(
         steps=solver.steps_done,
         best_step=state["best_step"],
         best=state["best_metric"],
-        final=evaluation.last if rank0 else {},
+        final=(evaluation.last or previous.get("final", {})) if rank0 else {},
         seconds=round(fit.seconds, 1),
         steps_per_second=round((solver.steps_done - start) / fit.seconds, 4) if fit.seconds > 0 else None,
         world_size=world,
         rank=rank,
         baselines=baselines if rank0 else {},
     )
+    if rank0 and solver.steps_done == start and previous:  # nothing new: the run's summary stands
+        summary.seconds, summary.steps_per_second = previous.get("seconds", 0.0), previous.get("steps_per_second")
     if rank0:
         atomic_write_text(run / "summary.json", json.dumps(summary.to_dict(), indent=2))
     return summary

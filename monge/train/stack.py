@@ -9,6 +9,7 @@ and, when done, ``stack_table.md`` / ``stack_table.json``, ``stack_curves.png`` 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from ..ot.solver import NOT
 from ..runs import CSVLog, atomic_write_text, load_checkpoint, save_state
 from ..viz import plot_curves, save_grid
 from .config import TrainConfig
-from .factory import load_solver
+from .factory import checkpoint_path, load_solver
 from .loop import open_splits, train
 
 
@@ -77,8 +78,10 @@ class ShardSource(ImageSource):
         folder: str | Path,
         shard_size: int = 1024,
         batch_size: int = 256,
+        maps_id: str = "",
     ) -> ShardSource:
-        """Map every image of ``source`` and write the float results; the index is written last."""
+        """Map every image of ``source`` and write the float results; the index, written last, records
+        ``maps_id`` (which checkpoints mapped them: :func:`_maps_id`)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for shard, start in enumerate(range(0, len(source), shard_size)):
@@ -88,9 +91,26 @@ class ShardSource(ImageSource):
             save_state(folder / f"shard_{shard:05d}.pt", mapped.float().contiguous())
         atomic_write_text(
             folder / "index.json",
-            json.dumps({"names": list(source.names), "shard_size": shard_size, "size": source.size}),
+            json.dumps({"names": list(source.names), "shard_size": shard_size, "size": source.size, "maps": maps_id}),
         )
         return cls(folder)
+
+
+def _maps_id(out: Path, k: int) -> str:
+    """A fingerprint of the best checkpoints of levels 0..k-1, which map level k's source."""
+    digest = hashlib.sha256()
+    for j in range(k):
+        with checkpoint_path(_level_dir(out, j), "best").open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _shards_current(folder: Path, maps_id: str) -> bool:
+    try:
+        return json.loads((folder / "index.json").read_text()).get("maps") == maps_id
+    except (OSError, ValueError):
+        return False
 
 
 def _level_dir(out: Path, k: int) -> Path:
@@ -180,10 +200,10 @@ def train_stack(
         else:
             mapping = ComposedMap(solvers)
             if mapped == "disk":
-                shards = run / "mapped_source"
+                shards, maps_id = run / "mapped_source", _maps_id(out, k)
                 for part, source in (("train", src_train), ("test", src_test)):
-                    if rank0 and not (shards / part / "index.json").exists():
-                        ShardSource.write(source, mapping, shards / part)
+                    if rank0 and not _shards_current(shards / part, maps_id):  # missing, or an earlier level changed
+                        ShardSource.write(source, mapping, shards / part, maps_id=maps_id)
                 fabric.barrier()
                 data = (ShardSource(shards / "train"), ShardSource(shards / "test"), tgt_train, tgt_test)
             else:

@@ -1,0 +1,64 @@
+"""Shareable maps: export a run's map to safetensors, load it in one call, translate with it."""
+
+import json
+
+import pytest
+import torch
+from conftest import TINY_NETS
+
+import monge
+from monge.cli.main import main
+from monge.errors import DataError
+
+TINY = [*TINY_NETS, "--t-steps", "1", "--eval-every", "2", "--eval-images", "8", "--test-fraction", "0.2"]
+
+
+@pytest.fixture(scope="module", params=["strong", "weak"])
+def run(request, tmp_path_factory, tiny_domains):
+    """A tiny 2-step run with a weight average; the weak cost's map takes noise."""
+    out = tmp_path_factory.mktemp(request.param) / "run"
+    a, b = tiny_domains
+    argv = ["train", "--source", a, "--target", b, *TINY, "--steps", "2", "--ema", "0.5", "--z-count", "2"]
+    assert main([*argv, "--cost", request.param, "--out", str(out)]) == 0
+    return out
+
+
+def test_export_and_load_round_trip_bit_exactly(run, tmp_path, capsys):
+    capsys.readouterr()
+    assert main(["export", str(run), "--out", str(tmp_path / "map"), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["files"] == ["config.json", "model.safetensors"]
+    meta = json.loads((tmp_path / "map" / "config.json").read_text())
+    assert meta["weight_average"] is True and meta["z_channels"] == (1 if "weak" in str(run) else 0)
+
+    from_run, exported = monge.load_map(run), monge.load_map(tmp_path / "map")
+    x = torch.rand(5, 3, 16, 16) * 2 - 1
+    torch.manual_seed(3)
+    a = from_run.sample(x, 3)
+    torch.manual_seed(3)
+    b = exported.sample(x, 3)
+    assert a.shape == (5, 3, 3, 16, 16) and torch.equal(a, b)
+    torch.manual_seed(4)
+    c = exported(x)
+    assert c.shape == x.shape and not torch.equal(c, x)  # the map moved the images
+
+
+def test_translate_accepts_an_exported_map(run, tmp_path, capsys, tiny_domains):
+    assert main(["export", str(run), "--out", str(tmp_path / "map")]) == 0
+    capsys.readouterr()
+    for name, source in (("via_run", run), ("via_export", tmp_path / "map")):
+        torch.manual_seed(0)
+        assert main(["translate", str(source), tiny_domains[0], "--out", str(tmp_path / name), "--json"]) == 0
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert last["checkpoint"] == "exported" and last["written"] == 40
+    for path in (tmp_path / "via_run").glob("*.png"):
+        assert path.read_bytes() == (tmp_path / "via_export" / path.name).read_bytes()
+
+
+def test_loading_something_else_names_it(tmp_path):
+    with pytest.raises(DataError, match="neither an exported map"):
+        monge.load_map(tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(b"not weights")
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(DataError, match="not a readable exported map"):
+        monge.load_map(tmp_path)

@@ -1,0 +1,320 @@
+"""Fault injection: hostile names, odd files, bad options, kills and concurrent runs on tiny data.
+
+Each test reproduces a way monge once lost or misplaced results, or ended in a traceback, and
+asserts the fixed behaviour: nothing written outside ``--out``, exit status 2 with one line that
+names the file or option, the earlier results intact.
+"""
+
+import io
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import torch
+from conftest import ROOT, TINY_NETS
+from PIL import Image
+
+from monge.cli.main import main
+from monge.data.images import load_image
+from monge.data.outputs import OutputNames, safe_relative
+from monge.data.sources import H5Source
+from monge.errors import DataError, DivergenceError
+from monge.runs import CSVLog, RunLock
+
+TINY = [*TINY_NETS, "--t-steps", "1", "--eval-every", "1", "--eval-images", "8", "--test-fraction", "0.2"]
+
+
+def _one_error_line(capsys, *needles: str) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    for needle in needles:
+        assert needle in err[0], err[0]
+    return err[0]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_domains):
+    """A 2-step tiny run, trained once; tests copy it before changing it."""
+    out = tmp_path_factory.mktemp("trained") / "run"
+    a, b = tiny_domains
+    assert main(["train", "--source", a, "--target", b, *TINY, "--steps", "2", "--out", str(out)]) == 0
+    return out
+
+
+def _copy(run: Path, tmp_path: Path) -> Path:
+    dest = tmp_path / "copy"
+    shutil.copytree(run, dest)
+    return dest
+
+
+# ---------------------------------------------------------------- writes outside --out, lost outputs
+
+
+def test_translate_keeps_hostile_zip_names_inside_out_and_never_merges_two_inputs(tmp_path, capsys, trained):
+    archive = tmp_path / "in.zip"
+    img = Image.fromarray(np.full((16, 16, 3), 90, np.uint8))
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name in ("../evil.png", "../../x.png", "/abs.png", "x.jpg", "x.png", "sub/../../y.png"):
+            buf = io.BytesIO()
+            img.save(buf, format="PNG")
+            zf.writestr(name, buf.getvalue())
+    out = tmp_path / "deep" / "out"
+    capsys.readouterr()
+    assert main(["translate", str(trained), str(archive), "--out", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png"))
+    outside = [p for p in tmp_path.rglob("*.png") if out not in p.parents]
+    assert outside == [] and len(written) == 6 == result["written"], written
+    assert result["renamed to avoid a clash"] >= 1 and result["checkpoint"] == "best"
+
+
+def test_output_names_are_relative_and_unique():
+    assert safe_relative("../../a/b.png").as_posix() == "a/b.png"
+    assert safe_relative("C:\\x\\y.png").as_posix() == "x/y.png"
+    names = OutputNames(Path("/never/written"))
+    names.root = Path("/tmp")  # path() creates parents: keep it harmless
+    paths = [names.path(n).name for n in ("x.png", "x.jpg", "x.png", "x.webp")]
+    assert len(set(paths)) == 4 and paths[0] == "x.png" and names.renamed == 3
+
+
+def test_translate_names_the_checkpoint_it_really_used(tmp_path, capsys, trained, tiny_domains):
+    run = _copy(trained, tmp_path)
+    (run / "checkpoints" / "best.pt").unlink()
+    capsys.readouterr()
+    assert main(["translate", str(run), tiny_domains[0], "--out", str(tmp_path / "o"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["checkpoint"] == "last"
+
+
+# ---------------------------------------------------------------- resume
+
+
+def test_resume_of_a_copy_leaves_the_original_untouched_and_applies_a_new_lr(tmp_path, capsys, trained):
+    before = (trained / "checkpoints" / "last.pt").read_bytes()
+    run = _copy(trained, tmp_path)
+    capsys.readouterr()
+    assert main(["train", "--resume", "--out", str(run), "--steps", "3", "--lr", "1e-4", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "--lr 0.0003 -> 0.0001" in captured.err
+    assert json.loads(captured.out.strip().splitlines()[-1])["steps"] == 3
+    assert json.loads((run / "config.json").read_text())["lr"] == 1e-4
+    state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    assert state["solver"]["opt_T"]["param_groups"][0]["lr"] == 1e-4
+    assert (trained / "checkpoints" / "last.pt").read_bytes() == before
+
+
+def test_resume_refuses_a_changed_architecture_by_name(tmp_path, capsys, trained):
+    run = _copy(trained, tmp_path)
+    capsys.readouterr()
+    assert main(["train", "--resume", "--out", str(run), "--unet-base", "8"]) == 2
+    _one_error_line(capsys, "--unet-base", "cannot change on --resume")
+
+
+def test_resume_without_new_steps_keeps_the_final_metrics(tmp_path, capsys, trained):
+    run = _copy(trained, tmp_path)
+    final = json.loads((run / "summary.json").read_text())["final"]
+    assert final
+    assert main(["train", "--resume", "--out", str(run), "--steps", "2"]) == 0
+    assert json.loads((run / "summary.json").read_text())["final"] == final
+
+
+def test_a_fresh_run_into_a_failed_attempts_folder_drops_its_split(tmp_path, capsys, tiny_domains):
+    a, b = tiny_domains
+    out = tmp_path / "run"
+    out.mkdir()
+    stale = {"train": ["000.png"], "test": ["001.png"], "seed": 99, "test_fraction": 0.5}
+    (out / "split_source.json").write_text(json.dumps(stale))
+    assert main(["train", "--source", a, "--target", b, *TINY, "--steps", "1", "--out", str(out)]) == 0
+    split = json.loads((out / "split_source.json").read_text())
+    assert len(split["test"]) == 8  # 0.2 of 40, not the stale single file
+
+
+def test_a_torn_last_row_of_a_log_does_not_block_resume(tmp_path):
+    log = CSVLog(tmp_path / "losses.csv")
+    log.write({"step": 1, "t_loss": 0.5, "f_loss": 0.1})
+    with (tmp_path / "losses.csv").open("a") as fh:
+        fh.write("2,0.4")  # killed mid-row
+    assert [r["step"] for r in log.read()] == [1.0]
+    log.truncate_after(5)
+    assert [r["step"] for r in log.read()] == [1.0]
+
+
+def test_a_second_process_on_the_same_out_is_refused(tmp_path, capsys, tiny_domains):
+    a, b = tiny_domains
+    out = tmp_path / "run"
+    with RunLock(out):
+        assert main(["train", "--source", a, "--target", b, *TINY, "--steps", "1", "--out", str(out)]) == 2
+    _one_error_line(capsys, str(out), "in use by monge process")
+    assert not (out / "checkpoints").exists()
+
+
+def test_sigterm_during_a_checkpoint_write_leaves_no_temporary_file(tmp_path):
+    script = f"""
+import os, signal, sys, time
+sys.path.insert(0, {str(ROOT)!r})
+from monge.cli.main import install_signal_handlers
+from monge.runs import atomic_write
+install_signal_handlers()
+def write(tmp):
+    open(tmp, "wb").write(b"half a checkpoint")
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(30)
+atomic_write({str(tmp_path / "last.pt")!r}, write)
+"""
+    done = subprocess.run([sys.executable, "-c", script], timeout=60)
+    assert done.returncode == 128 + signal.SIGTERM
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- files that once decoded wrongly or crashed
+
+
+def test_16_bit_grayscale_png_keeps_its_values(tmp_path):
+    ramp = np.arange(16 * 16, dtype=np.uint16).reshape(16, 16) * 257
+    path = tmp_path / "g16.png"
+    Image.fromarray(ramp).save(path)
+    assert Image.open(path).mode.startswith("I")
+    x = load_image(path)
+    expected = torch.from_numpy((ramp / 257).astype(np.float32)).div(127.5).sub(1)
+    assert torch.allclose(x[0], expected, atol=1e-5) and x.min() == -1
+
+
+def test_decompression_bomb_is_a_data_error(tmp_path, monkeypatch):
+    path = tmp_path / "big.png"
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 64 * 64 // 4)  # 4x over the limit: Pillow's bomb error
+    with pytest.raises(DataError, match="big.png: refused"):
+        load_image(path)
+
+
+@pytest.mark.parametrize(
+    "dtype,scale", [(np.float32, 1 / 255), (np.uint16, 257), (np.uint8, 1)], ids=["float", "uint16", "uint8"]
+)
+def test_hdf5_of_any_usual_pixel_type_reads_the_same_image(tmp_path, dtype, scale):
+    pixels = np.random.default_rng(0).integers(0, 256, (3, 16, 16, 3)).astype(np.uint8)
+    path = tmp_path / "x.h5"
+    with h5py.File(path, "w") as f:
+        f.create_group("meta")  # the first key is a group: skipped
+        f["imgs"] = (pixels.astype(np.float64) * scale).astype(dtype)
+    source = H5Source(path, 16)
+    assert source.key == "imgs"
+    assert torch.equal(source[1], torch.from_numpy(pixels[1]).permute(2, 0, 1).float().div(127.5).sub(1))
+
+
+def test_hdf5_of_an_unusable_type_names_the_file(tmp_path):
+    path = tmp_path / "x.h5"
+    with h5py.File(path, "w") as f:
+        f["imgs"] = np.zeros((2, 16, 16, 3), np.int64)
+    with pytest.raises(DataError, match="x.h5.*int64"):
+        H5Source(path, 16)
+
+
+def test_a_checkpoint_of_another_architecture_is_named_as_such(tmp_path, capsys, trained, tiny_domains):
+    run = _copy(trained, tmp_path)
+    cfg = json.loads((run / "config.json").read_text())
+    state = torch.load(run / "checkpoints" / "best.pt", weights_only=True)
+    state["config"] = {**cfg, "unet_base": 8}
+    torch.save(state, run / "checkpoints" / "best.pt")
+    capsys.readouterr()
+    assert main(["translate", str(run), tiny_domains[0], "--out", str(tmp_path / "o")]) == 2
+    _one_error_line(capsys, "best.pt", "do not fit the architecture")
+
+
+# ---------------------------------------------------------------- options: exit 2 and one line, never a traceback
+
+
+@pytest.mark.parametrize(
+    "flags,named",
+    [
+        (["--batch-size", "-1"], "--batch-size"),
+        (["--batch-size", "0"], "--batch-size"),
+        (["--t-steps", "0"], "--t-steps"),
+        (["--eval-images", "0"], "--eval-images"),
+        (["--size", "0"], "--size"),
+        (["--lr", "100"], "--lr"),
+        (["--lr", "nan"], "--lr"),
+        (["--test-fraction", "1.5"], "--test-fraction"),
+    ],
+)
+def test_bad_training_options_exit_2_naming_the_flag(capsys, tiny_domains, tmp_path, flags, named):
+    a, b = tiny_domains
+    assert main(["train", "--source", a, "--target", b, *flags, "--out", str(tmp_path / "r")]) == 2
+    _one_error_line(capsys, named)
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(
+    "flags,named",
+    [
+        (["--scales", "0"], "--scales"),
+        (["--steps", "0"], "--steps"),
+        (["--size", "7"], "--size"),
+        (["--alpha", "-0.125"], "--alpha"),
+        (["--lr", "1e30"], "--lr"),
+    ],
+)
+def test_bad_style_options_exit_2_naming_the_flag(capsys, tmp_path, flags, named):
+    img = tmp_path / "c.png"
+    Image.fromarray(np.full((32, 32, 3), 120, np.uint8)).save(img)
+    assert main(["style", str(img), str(img), "--out", str(tmp_path / "o.png"), *flags]) == 2
+    _one_error_line(capsys, named)
+
+
+@pytest.mark.parametrize("command", ["train", "translate", "style"])
+def test_an_out_under_a_file_fails_before_any_work(capsys, tmp_path, tiny_domains, trained, command):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    a, b = tiny_domains
+    argv = {
+        "train": ["train", "--source", a, "--target", b, *TINY, "--out", str(blocker / "run")],
+        "translate": ["translate", str(trained), a, "--out", str(blocker / "o")],
+        "style": ["style", f"{a}/000.png", f"{a}/001.png", "--out", str(blocker / "o.png"), "--size", "16"],
+    }[command]
+    assert main(argv) == 2
+    _one_error_line(capsys, "--out", str(blocker))
+
+
+def test_metrics_name_the_set_that_is_too_small(capsys, tmp_path, tiny_domains):
+    one = tmp_path / "one"
+    one.mkdir()
+    shutil.copy(Path(tiny_domains[0]) / "000.png", one / "000.png")
+    assert main(["metrics", "fd", tiny_domains[0], str(one), "--size", "16"]) == 2
+    err = capsys.readouterr().err  # progress bars, the small-set warning, then the error
+    assert "Traceback" not in err and "only 40 images" in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("monge metrics: error:") and str(one) in last and "1 image(s)" in last
+
+
+# ---------------------------------------------------------------- divergence that stays finite
+
+
+def test_a_loss_a_million_times_its_median_is_divergence():
+    from monge.bench.w2 import not_solver
+
+    solver = not_solver(2, hidden=8)
+    for _ in range(30):
+        assert not solver._exploded(1.0, "T-loss")
+    assert solver._exploded(2e6, "T-loss")
+    assert not solver._exploded(2e6, "f-loss")  # each loss has its own history
+
+
+def test_exploded_weights_are_never_checkpointed(tmp_path):
+    from monge.bench.w2 import not_solver
+    from monge.train.config import TrainConfig
+    from monge.train.factory import save_checkpoint
+
+    solver = not_solver(2, hidden=8)
+    cfg = TrainConfig(source="a", target="b")
+    save_checkpoint(tmp_path / "last.pt", solver, cfg, torch.Generator(), {})
+    good = (tmp_path / "last.pt").read_bytes()
+    with torch.no_grad():
+        next(solver.T.parameters()).fill_(3.6e30)
+    with pytest.raises(DivergenceError, match="exploded"):
+        save_checkpoint(tmp_path / "last.pt", solver, cfg, torch.Generator(), {})
+    assert (tmp_path / "last.pt").read_bytes() == good

@@ -318,3 +318,38 @@ def test_exploded_weights_are_never_checkpointed(tmp_path):
     with pytest.raises(DivergenceError, match="exploded"):
         save_checkpoint(tmp_path / "last.pt", solver, cfg, torch.Generator(), {})
     assert (tmp_path / "last.pt").read_bytes() == good
+
+
+def test_a_corrupt_image_in_a_streamed_split_gives_the_workers_one_line(tmp_path):
+    from monge.data.domains import open_domain
+    from monge.data.sampling import StreamSampler
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(4):
+        Image.fromarray(np.full((16, 16, 3), 40 * i, np.uint8)).save(folder / f"{i}.png")
+    (folder / "2.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    source = open_domain(str(folder), 16).source
+    sampler = StreamSampler(source, seed=0, workers=1)
+    with pytest.raises(DataError) as caught:
+        for _ in range(4):
+            sampler(4)
+    message = str(caught.value)
+    assert "\n" not in message and "2.png" in message and "Traceback" not in message
+
+
+def test_temporary_files_left_by_a_kill_are_removed_at_the_next_start(tmp_path, capsys, trained, tiny_domains):
+    run = _copy(trained, tmp_path)
+    litter = [run / "checkpoints" / ".last.pt.x1.monge-tmp", run / "checkpoints" / "tmpab12cd.tmp"]
+    for path in litter:
+        path.write_bytes(b"half a checkpoint")
+    assert main(["train", "--resume", "--out", str(run), "--steps", "3"]) == 0
+    assert not any(path.exists() for path in litter)
+
+
+@pytest.mark.parametrize("size,max_width", [(16, 128), (32, 1024), (64, 8)])
+def test_the_potential_fits_every_size_and_width(size, max_width):
+    from monge.ot.nets import ResNetPotential
+
+    f = ResNetPotential(size, 3, nf=4, nf_max=max_width)
+    assert f(torch.randn(2, 3, size, size)).shape == (2,)

@@ -196,7 +196,7 @@ def test_cli_train_and_translate(tiny_domains, tmp_path, capsys):
     solver, cfg = load_solver(out, "best")
     assert solver.stochastic and cfg.z_count == 2
     assert main(["translate", str(tmp_path / "nope"), tiny_domains[0], "--out", str(tmp_path / "t2")]) == 2
-    assert "no such checkpoint" in capsys.readouterr().err
+    assert "neither an exported map" in capsys.readouterr().err
 
 
 def test_two_level_stack_composes_resumes_and_reports(tiny_domains, tmp_path, capsys, monkeypatch):

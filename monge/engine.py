@@ -52,6 +52,18 @@ def tune_cpu_allocator(keep_bytes: int = ALLOCATOR_KEEP_BYTES) -> bool:
     return bool(libc.mallopt(_M_MMAP_THRESHOLD, keep_bytes) and libc.mallopt(_M_TRIM_THRESHOLD, keep_bytes))
 
 
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` where a CUDA GPU is visible, else ``mps`` on Apple silicon, else ``cpu``;
+    any other name is returned as given."""
+    if device != "auto":
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
 def available_cpus() -> int:
     """The CPUs this process may use: its affinity mask, capped by a cgroup CPU quota (containers)."""
     count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

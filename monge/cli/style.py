@@ -74,7 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="vgg16 needs vgg16-397923af.pth in the hub cache or $MONGE_VGG16_WEIGHTS",
     )
     st.add_argument("--seed", type=int, default=0)
-    st.add_argument("--device", default="cpu")
+    st.add_argument("--device", default="auto", help="auto (CUDA when present, else cpu), cpu, cuda, mps")
     st.add_argument(
         "--precision",
         default="auto",

@@ -18,6 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from ..engine import resolve_device
 from ..errors import ConfigError, DataError, DivergenceError
 from .hypercolumns import label_map, make_extractor, sample_hypercolumns, sample_xy
 from .losses import MomentLoss, PaletteLoss, RelaxedEMD, SelfSimilarityLoss, StyleTarget
@@ -71,7 +72,7 @@ def stylize(
     n_style: int = 5000,
     resample_every: int = 10,
     seed: int = 0,
-    device: str = "cpu",
+    device: str = "auto",
     precision: str = "auto",
     progress: bool = True,
 ) -> StyleResult:
@@ -104,6 +105,7 @@ def stylize(
         c_labels, s_labels, n_regions = match_regions(content_mask, style_mask)
     else:
         c_labels, s_labels, n_regions = None, None, 1
+    device = resolve_device(device)
     extractor = (make_extractor(backbone) if isinstance(backbone, str) else backbone).to(device).eval()
     autocast = _autocast(torch.device(device), precision)
     gen = torch.Generator().manual_seed(seed)

@@ -114,7 +114,7 @@ class TrainConfig:
         group="data",
     )
     inception_weights: str | None = option(None, "the FID Inception weights file", group="data")
-    device: str = option("cpu", "cpu, cuda, cuda:1 or mps", group="data")
+    device: str = option("auto", "auto (CUDA when present, else cpu), cpu, cuda, cuda:1 or mps", group="data")
     h5_key: str | None = option(None, "the dataset inside an HDF5 file (default: its first)", group="data")
     crop: bool = option(False, "centre-crop non-square images", group="data")
     cache_mb: int = option(256, "hold a training split in memory below this size, else stream it", group="data")
@@ -136,6 +136,9 @@ class TrainConfig:
             choices, value = f.metadata["choices"], getattr(self, f.name)
             if choices and value not in choices:
                 raise ConfigError(f.name, f"{value!r} is not one of {', '.join(choices)}")
+        from ..engine import resolve_device
+
+        self.device = resolve_device(self.device)  # the saved config names the device actually used
         for key, value in PRESETS[self.preset].items():
             if getattr(self, key) is None:
                 setattr(self, key, value)

@@ -104,7 +104,7 @@ def load_map(path: str | Path, device: str | None = None, which: str = "best") -
         raise DataError(f"{path}: not a readable exported map ({err})") from None
     if meta.get("format") != FORMAT:
         raise DataError(f"{path / CONFIG}: format {meta.get('format')!r}, expected {FORMAT}")
-    cfg = TrainConfig.from_dict({**meta["config"], **({"device": device} if device else {})})
+    cfg = TrainConfig.from_dict({**meta["config"], "device": device or "auto"})
     net = build_map(cfg, meta["z_channels"])
     if cfg.channels_last:  # the layout it was trained in: the same convolution kernels, the same outputs
         net = net.to(memory_format=torch.channels_last)

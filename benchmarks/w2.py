@@ -24,6 +24,7 @@ def main() -> None:
     p.add_argument("--hidden", type=int, help="MLP width (default max(128, 4 D))")
     p.add_argument("--pair", default="mix3tomix10")
     p.add_argument("--seed", type=int, default=0, help="0: the published instance")
+    p.add_argument("--lr", type=float, default=1e-3, help="NOT's Adam learning rate (cosine-decayed)")
     p.add_argument("--cold", action="store_true", help="start NOT at the identity, not at the best linear map")
     p.add_argument("--out", help="append each dimension's JSON result to this file (one line each)")
     args = p.parse_args()
@@ -33,7 +34,9 @@ def main() -> None:
     rows = []
     for dim, n in zip(args.dims, steps):
         t0 = time.perf_counter()
-        r = run_w2(dim, args.pair, n, seed=args.seed, progress=False, hidden=args.hidden, warm=not args.cold)
+        r = run_w2(
+            dim, args.pair, n, seed=args.seed, progress=False, hidden=args.hidden, lr=args.lr, warm=not args.cold
+        )
         r.update(cpu=cpu_name(), wall_seconds=round(time.perf_counter() - t0, 1))
         rows.append(r)
         line = json.dumps(r)

@@ -6,8 +6,6 @@ standard Inception weights, ``FD-EffNetLite0`` with the offline EfficientNet-Lit
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +17,8 @@ import torch
 from .backbones.perceptual import PerceptualDistance
 from .backbones.registry import FeatureExtractor
 from .errors import DataError
+
+EXTERNAL_INCEPTION = "external-inception"  # mu/sigma from pytorch-fid or clean-fid
 
 
 @dataclass
@@ -44,27 +44,35 @@ class FeatureStats:
 
     def save(self, path: str | Path) -> None:
         """Write an npz (mu, sigma, features, backbone id, image count, size) atomically."""
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-        os.close(fd)
-        np.savez(
-            tmp,
-            mu=self.mu,
-            sigma=self.sigma,
-            features=self.features,
-            backbone_id=self.backbone_id,
-            count=self.count,
-            size=self.size,
-        )
-        os.replace(tmp, path)
+        from .runs import atomic_write
+
+        def write(tmp: str) -> None:
+            with open(tmp, "wb") as fh:  # a file object: np.savez would append ".npz" to a bare name
+                np.savez(
+                    fh,
+                    mu=self.mu,
+                    sigma=self.sigma,
+                    features=self.features,
+                    backbone_id=self.backbone_id,
+                    count=self.count,
+                    size=self.size,
+                )
+
+        atomic_write(path, write)
 
     @classmethod
     def load(cls, path: str | Path) -> FeatureStats:
+        """A statistics file written by :meth:`save`; or a pytorch-fid / clean-fid file holding only
+        ``mu`` and ``sigma`` (Inception pool features: ``backbone_id`` ``external-inception``, no
+        features, so FD only; its image count and size are unknown, given as 2 and 0)."""
         try:
             with np.load(path) as d:
+                if "features" not in d and {"mu", "sigma"} <= set(d.keys()):
+                    mu, sigma = np.asarray(d["mu"], np.float64), np.asarray(d["sigma"], np.float64)
+                    return cls(mu, sigma, np.zeros((2, 0), np.float32), EXTERNAL_INCEPTION, 0)
                 return cls(d["mu"], d["sigma"], d["features"], str(d["backbone_id"]), int(d["size"]))
         except (OSError, KeyError, ValueError) as err:
-            raise DataError(f"{path}: not a monge statistics file ({err})") from None
+            raise DataError(f"{path}: not a statistics file of monge, pytorch-fid or clean-fid ({err})") from None
 
 
 def frechet_terms(

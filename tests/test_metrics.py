@@ -145,3 +145,19 @@ def test_one_walker_gives_the_library_block_outputs(effnet):
     taps = effnet.hypercolumn_layers(x, (0, 2))
     assert [t.shape[1] for t in taps] == [32, 32, 144]
     assert all(t.min() >= 0 and t.max() <= 6 for t in taps)  # ReLU6 activations
+
+
+def test_saved_statistics_are_checked_against_the_request(tmp_path, capsys, tiny_domains):
+    a, b = tiny_domains
+    stats = tmp_path / "a.npz"
+    assert main(["metrics", "fd", a, b, "--size", "16", "--save-stats", str(stats), "--json"]) == 0
+    fresh = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert main(["metrics", "fd", str(stats), b, "--size", "16", "--json"]) == 0
+    reused = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert reused["FD-EffNetLite0"] == pytest.approx(fresh["FD-EffNetLite0"], rel=1e-6)
+    assert main(["metrics", "fd", str(stats), b, "--size", "32"]) == 2
+    assert "16 px images, but --size is 32" in capsys.readouterr().err.strip().splitlines()[-1]
+    foreign = tmp_path / "pytorch_fid.npz"
+    np.savez(foreign, mu=np.zeros(2048), sigma=np.eye(2048))
+    assert main(["metrics", "fd", str(foreign), b, "--size", "16"]) == 2
+    assert "--backbone inception" in capsys.readouterr().err.strip().splitlines()[-1]

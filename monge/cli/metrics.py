@@ -12,6 +12,24 @@ from .common import add_json, report
 MIN_RELIABLE = 50  # below this many images, FD and KID are dominated by sampling noise
 
 
+def _check_saved(spec: str, stats, args, extractor) -> None:
+    """Refuse saved statistics that would be compared with images of another size or backbone."""
+    from ..metrics import EXTERNAL_INCEPTION
+
+    if stats.backbone_id == EXTERNAL_INCEPTION:
+        if not extractor.backbone_id.startswith("inception"):
+            raise DataError(
+                f"{spec}: pytorch-fid / clean-fid statistics are Inception features; use --backbone inception"
+            )
+        if args.metric == "kid":
+            raise DataError(f"{spec}: holds only mu and sigma; KID needs the features (monge metrics --save-stats)")
+        return
+    if stats.backbone_id != extractor.backbone_id:
+        raise DataError(f"{spec}: statistics in {stats.backbone_id}, not {extractor.backbone_id}")
+    if stats.size != args.size:
+        raise DataError(f"{spec}: statistics of {stats.size} px images, but --size is {args.size}")
+
+
 def _stats_for(spec: str, args, extractor):
     from ..data.domains import open_domain
     from ..metrics import FeatureStats, image_stats
@@ -19,6 +37,9 @@ def _stats_for(spec: str, args, extractor):
     if spec.endswith(".npz"):
         stats = FeatureStats.load(spec)
         count = stats.count
+        _check_saved(spec, stats, args, extractor)
+        if not stats.size:  # pytorch-fid / clean-fid: count and size unknown
+            return stats
     else:
         source = open_domain(spec, args.size, h5_key=args.h5_key).source
         count = len(source)

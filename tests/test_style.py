@@ -150,3 +150,18 @@ def test_vgg16_needs_its_local_weights(tmp_path, monkeypatch):
     monkeypatch.delenv("MONGE_VGG16_WEIGHTS", raising=False)
     with pytest.raises(WeightsNotFound, match="vgg16-397923af.pth"):
         make_extractor("vgg16")
+
+
+def test_each_scale_is_reported_as_it_finishes(pair, extractor):
+    seen: list[tuple[int, tuple[int, ...]]] = []
+    out = stylize(
+        *pair,
+        size=64,
+        scales=2,
+        steps=2,
+        backbone=extractor,
+        progress=True,
+        on_scale=lambda k, img: seen.append((k, tuple(img.shape))),
+    )
+    assert [k for k, _ in seen] == [0, 1]
+    assert seen[0][1][-1] * 2 == seen[1][1][-1] == out.image.shape[-1]

@@ -11,6 +11,7 @@ Every loss is an ``nn.Module`` taking hypercolumn samples, so they compose and t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -75,6 +76,7 @@ def stylize(
     device: str = "auto",
     precision: str = "auto",
     progress: bool = True,
+    on_scale: Callable[[int, torch.Tensor], None] | None = None,
 ) -> StyleResult:
     """Restyle ``content`` with ``style`` (both (3, H, W) in [-1, 1]); ``alpha`` weighs content.
 
@@ -86,6 +88,9 @@ def stylize(
     (autocast; the image, its pyramid and the optimiser stay float32), ``32`` runs all in float32,
     ``auto`` picks bf16-mixed where the device has fast bfloat16 (CUDA with bf16, a CPU with AMX or
     AVX512-BF16) and 32 elsewhere.
+
+    ``progress`` shows one bar with an ETA over all scales; ``on_scale(k, image)`` is called with
+    each scale's result as it finishes (to show it, e.g. in a UI).
     """
     _check_options(alpha, size, steps, lr, scales)
     if min(content.shape[-2:]) < 16 or min(style.shape[-2:]) < 16:
@@ -113,6 +118,10 @@ def stylize(
     sizes = [size // 2 ** (scales - 1 - i) for i in range(scales)]
     content_weight = 16.0 * alpha
     result, outputs, history = None, [], []
+    # one bar for the whole run; a step's work grows with the pixels, so the ETA spans all scales
+    work = [(s / sizes[0]) ** 2 for s in sizes]
+    bar = tqdm(total=steps * sum(work), disable=not progress, leave=False, dynamic_ncols=True, unit="work")
+    bar.bar_format = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]"
     for si, long_side in enumerate(sizes):
         c_img = _resize_long(content, long_side).to(device)
         s_img = _resize_long(style, long_side).to(device)
@@ -144,15 +153,9 @@ def stylize(
             start = F.interpolate(result[None], size=hw, mode="bilinear", align_corners=False)[0]
         bands = [nn.Parameter(b.detach()) for b in laplacian_pyramid(start[None], 5)]
         opt = torch.optim.RMSprop(bands, lr=lr if si < len(sizes) - 1 else lr / 2)
-        bar = tqdm(
-            range(steps),
-            disable=not progress,
-            desc=f"scale {si + 1}/{len(sizes)} ({long_side} px)",
-            leave=False,
-            dynamic_ncols=True,
-        )
+        bar.set_description(f"STROTSS scale {si + 1}/{len(sizes)} ({long_side} px)")
         xy_regions = None
-        for step in bar:
+        for step in range(steps):
             if step % resample_every == 0:
                 share = max(1, n_samples // n_regions)
                 xy_regions = [
@@ -190,12 +193,16 @@ def stylize(
                 "content": l_content.item(),
             }
             history.append(record)
+            bar.update(work[si])
             if step % 10 == 0:
                 bar.set_postfix(loss=f"{record['loss']:.3f}", remd=f"{record['remd']:.3f}")
         with torch.no_grad():
             result = collapse_pyramid(bands)[0].clamp(-1, 1)
         outputs.append(result.cpu())
+        if on_scale is not None:
+            on_scale(si, result.cpu())
         content_weight /= 2.0
+    bar.close()
     return StyleResult(result.cpu(), outputs, history)
 
 

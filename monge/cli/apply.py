@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from ..data.outputs import OutputNames
 from ..errors import ConfigError, DataError
 from ..runs import prepare_folder
@@ -39,6 +41,7 @@ def cmd_translate(args: argparse.Namespace) -> None:
     written = 0
     for spec in args.inputs:
         source = open_domain(spec, cfg.size, cfg.crop, args.h5_key).source
+        bar = tqdm(total=len(source), desc=f"translate {spec}", unit="img", dynamic_ncols=True)  # stderr
         for start in range(0, len(source), args.batch_size):
             names = source.names[start : start + args.batch_size]
             x = torch.stack([source[i] for i in range(start, start + len(names))])
@@ -46,6 +49,8 @@ def cmd_translate(args: argparse.Namespace) -> None:
                 for k, y in enumerate(draws):
                     save_png(y, names_out.path(name, "" if args.samples == 1 else f"_{k}"))
                     written += 1
+            bar.update(len(names))
+        bar.close()
     result = {
         "written": written,
         "renamed to avoid a clash": names_out.renamed,
@@ -87,7 +92,7 @@ def cmd_encode(args: argparse.Namespace) -> None:
     for spec in args.inputs:
         source = open_domain(spec, cfg.size, cfg.crop).source
         with torch.no_grad():
-            for start in range(0, len(source), 256):
+            for start in tqdm(range(0, len(source), 256), desc=f"encode {spec}", unit="batch", dynamic_ncols=True):
                 idx = range(start, min(start + 256, len(source)))
                 codes.append(ae.encode(torch.stack([source[i] for i in idx])).numpy())
         names += list(source.names)
@@ -115,7 +120,7 @@ def cmd_decode(args: argparse.Namespace) -> None:
     names_out = OutputNames(out)
     with torch.no_grad():
         images = torch.cat([ae.decode(z) for z in latents.split(256)])
-    for name, img in zip(names, images):
+    for name, img in zip(names, tqdm(images, desc="decode", unit="img", dynamic_ncols=True)):
         save_png(img, names_out.path(name))
     result = {"decoded": len(names), "renamed to avoid a clash": names_out.renamed, "out": str(out)}
     report(args, result, list(result.items()))

@@ -6,8 +6,9 @@
 The job is the cpu preset's map update (32 px, batch 32: ``NOT.t_update``), timed as the median
 of ``--repeats`` after warm-up, in a fresh process per job. For each OpenMP wait policy it runs
 one job alone, then two started together, and reports each job's median step time and the
-slowdown (two at once / alone). ``ACTIVE`` is how monge ran before 0.3 (OpenMP's default spin);
-``PASSIVE`` is what the ``monge`` command now sets unless the user chose. Run it on an otherwise
+slowdown (two at once / alone). ``unset`` is how monge ran before 0.3 (libgomp's default: spin a
+while, then sleep); ``ACTIVE`` spins without end; ``PASSIVE`` sleeps at once, and is what the
+``monge`` command now sets unless the user chose. Run it on an otherwise
 idle machine: a third job makes every number meaningless.
 
 Why 2.5x is the bound to meet on 2 cores: two jobs that each use both cores can at best share
@@ -50,8 +51,11 @@ print(statistics.median(times), torch.get_num_threads())
 
 def run_jobs(count: int, policy: str, threads: int, repeats: int) -> list[tuple[float, int]]:
     """Start ``count`` jobs together; their median step times (s) and thread counts."""
-    env = {**os.environ, "OMP_WAIT_POLICY": policy}
-    env.pop("OMP_NUM_THREADS", None)
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    if policy.startswith("SPIN"):  # SPIN<n>: libgomp spins n times before it sleeps
+        env["GOMP_SPINCOUNT"] = policy[4:]
+    elif policy != "unset":
+        env["OMP_WAIT_POLICY"] = policy
     start = time.time() + 8  # imports and net building finish before the timed part
     procs = [
         subprocess.Popen(
@@ -72,7 +76,12 @@ def run_jobs(count: int, policy: str, threads: int, repeats: int) -> list[tuple[
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--policies", nargs="+", default=["ACTIVE", "PASSIVE"])
+    p.add_argument(
+        "--policies",
+        nargs="+",
+        default=["unset", "ACTIVE", "PASSIVE"],
+        help="OMP_WAIT_POLICY values; 'unset' (OpenMP's default, monge before 0.3); SPIN<n> sets GOMP_SPINCOUNT",
+    )
     p.add_argument("--threads", type=int, default=0, help="threads per job (0: torch's default)")
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--json", action="store_true")

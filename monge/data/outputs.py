@@ -7,6 +7,7 @@ land on ``x.png``. :class:`OutputNames` turns each name into a unique path under
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path, PurePosixPath
 
 
@@ -29,10 +30,11 @@ class OutputNames:
         """The output path for input ``name`` (``tag`` is appended to the stem, e.g. ``_0`` per draw)."""
         rel = safe_relative(name)
         stem, kind = str(rel.with_suffix("")), rel.suffix.lstrip(".")
-        candidates = [f"{stem}{tag}.png"] + ([f"{stem}_{kind}{tag}.png"] if kind and kind != "png" else [])
-        candidates += [f"{stem}_{k}{tag}.png" for k in range(2, 2 + len(self.taken) + 1)]
-        chosen = next(c for c in candidates if c not in self.taken)
-        self.renamed += chosen != candidates[0]
+        first = f"{stem}{tag}.png"
+        alternatives = [f"{stem}_{kind}{tag}.png"] if kind and kind != "png" else []
+        numbered = (f"{stem}_{k}{tag}.png" for k in itertools.count(2))  # lazy: O(1) per name, not O(names)
+        chosen = next(c for c in itertools.chain([first], alternatives, numbered) if c not in self.taken)
+        self.renamed += chosen != first
         self.taken.add(chosen)
         path = self.root / chosen
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,11 +17,16 @@ from ..errors import DataError
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
 
+def to_uint8(arr: np.ndarray, scale: float) -> np.ndarray:
+    """``arr * scale`` rounded and clipped to uint8 (16-bit pixels: scale 1/257; floats in [0, 1]: 255)."""
+    return (arr.astype(np.float64) * scale).clip(0, 255).round().astype(np.uint8)
+
+
 def to_rgb(img: Image.Image) -> Image.Image:
     """RGB image: transparency composited on white, grayscale and palettes expanded, 16-bit and
     32-bit grayscale (``I;16``, ``I``) scaled to 8 bits (Pillow's own conversion clips them to white)."""
     if img.mode.startswith("I;16") or img.mode == "I":
-        img = Image.fromarray((np.asarray(img, dtype=np.float64) / 257.0).clip(0, 255).round().astype(np.uint8))
+        img = Image.fromarray(to_uint8(np.asarray(img), 1 / 257))
     if img.mode in ("RGBA", "LA", "P", "PA") or "transparency" in img.info:
         img = img.convert("RGBA")
         canvas = Image.new("RGBA", img.size, (255, 255, 255, 255))

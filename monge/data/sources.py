@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from ..errors import DataError
-from .images import IMAGE_SUFFIXES, _open_pil, _read_file, pil_to_tensor, resize_square, to_rgb
+from .images import IMAGE_SUFFIXES, _open_pil, _read_file, pil_to_tensor, resize_square, to_rgb, to_uint8
 
 H5_SUFFIXES = (".h5", ".hdf5")
 
@@ -163,8 +163,7 @@ class H5Source(ImageSource):
             self._h5, self._pid = h5py.File(self.path, "r"), os.getpid()
         arr = np.asarray(self._h5[self.key][i])
         if arr.dtype != np.uint8:  # uint16 -> / 257; floats are in [0, 1]
-            scale = 255.0 if arr.dtype.kind == "f" else 1 / 257
-            arr = (arr.astype(np.float64) * scale).clip(0, 255).round().astype(np.uint8)
+            arr = to_uint8(arr, 255.0 if arr.dtype.kind == "f" else 1 / 257)
         mode = {1: "L", 3: "RGB", 4: "RGBA"}[arr.shape[-1]]
         return to_rgb(Image.fromarray(arr.squeeze(-1) if mode == "L" else arr, mode))
 

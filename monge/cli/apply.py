@@ -18,8 +18,7 @@ def cmd_translate(args: argparse.Namespace) -> None:
 
     from ..data.domains import open_domain
     from ..data.images import save_png
-    from ..train.export import WEIGHTS, load_map
-    from ..train.factory import checkpoint_path
+    from ..train.export import load_map
 
     run = Path(args.run)
     if (run / "stack.json").exists():
@@ -32,9 +31,7 @@ def cmd_translate(args: argparse.Namespace) -> None:
         if args.level != "best":
             raise ConfigError("level", f"{run} is a single run, not a stack")
         tmap = load_map(run, args.device, args.checkpoint)
-        cfg, level = tmap.config, None
-        checkpoint = "exported" if (run / WEIGHTS).exists() else checkpoint_path(run, args.checkpoint).stem
-        draw = tmap.sample
+        cfg, level, checkpoint, draw = tmap.config, None, tmap.origin, tmap.sample
     out = Path(args.out)
     prepare_folder(out, "out")
     names_out = OutputNames(out)

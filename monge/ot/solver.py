@@ -143,6 +143,11 @@ class NOT:
         """Whether T takes noise, T(x, z) (the cost says so: the gamma-weak cost is stochastic)."""
         return self.cost.stochastic
 
+    @property
+    def noise_channels(self) -> int:
+        """Noise channels the map takes beside the image: ``z_channels`` for a stochastic map, else 0."""
+        return self.z_channels if self.stochastic else 0
+
     # ------------------------------------------------------------------ mapping
     @property
     def map_net(self) -> nn.Module:
@@ -152,7 +157,7 @@ class NOT:
     def _apply(self, x: torch.Tensor, draws: int, net: nn.Module | None = None) -> torch.Tensor:
         """T on x with ``draws`` noise draws per input: (N, draws, ...) for a stochastic map, else T(x)."""
         net = self.T if net is None else net
-        return apply_map(net, x, draws, self.z_channels if self.stochastic else 0, self.z_std)
+        return apply_map(net, x, draws, self.noise_channels, self.z_std)
 
     @torch.no_grad()
     def map(self, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:

@@ -35,6 +35,7 @@ class TranslationMap:
     config: TrainConfig  # the training configuration (size, cost, ...)
     z_channels: int = 0  # noise channels of a stochastic (weak-cost) map; 0: deterministic
     z_std: float = 0.1
+    origin: str = ""  # what was loaded: "exported", or a run's checkpoint ("best", or "last" without a best)
 
     @property
     def size(self) -> int:
@@ -75,7 +76,7 @@ def export_map(run: str | Path, out: str | Path, which: str = "best") -> Path:
         "checkpoint": str(checkpoint_path(run, which)),
         "step": solver.steps_done,
         "weight_average": solver.map_net is not solver.T,
-        "z_channels": solver.z_channels if solver.stochastic else 0,
+        "z_channels": solver.noise_channels,
         "z_std": solver.z_std,
         "config": {**cfg.to_dict(), "out": ""},
     }
@@ -95,8 +96,8 @@ def load_map(path: str | Path, device: str | None = None, which: str = "best") -
         if not (path / "checkpoints").exists():
             raise DataError(f"{path}: neither an exported map ({WEIGHTS}) nor a run folder (checkpoints/)")
         solver, cfg = load_solver(path, which, device)
-        z = solver.z_channels if solver.stochastic else 0
-        return TranslationMap(solver.map_net.eval(), cfg, z, solver.z_std)
+        origin = checkpoint_path(path, which).stem
+        return TranslationMap(solver.map_net.eval(), cfg, solver.noise_channels, solver.z_std, origin)
     try:
         meta = json.loads((path / CONFIG).read_text())
         state = load_file(path / WEIGHTS)
@@ -112,4 +113,4 @@ def load_map(path: str | Path, device: str | None = None, which: str = "best") -
         net.load_state_dict(state)
     except RuntimeError as err:
         raise DataError(f"{path / WEIGHTS}: weights do not fit the map its config describes ({err})") from None
-    return TranslationMap(net.to(cfg.device).eval(), cfg, meta["z_channels"], meta["z_std"])
+    return TranslationMap(net.to(cfg.device).eval(), cfg, meta["z_channels"], meta["z_std"], "exported")

@@ -30,26 +30,26 @@ def _check_saved(spec: str, stats, args, extractor) -> None:
         raise DataError(f"{spec}: statistics of {stats.size} px images, but --size is {args.size}")
 
 
-def _stats_for(spec: str, args, extractor):
-    from ..data.domains import open_domain
-    from ..metrics import FeatureStats, image_stats
-
-    if spec.endswith(".npz"):
-        stats = FeatureStats.load(spec)
-        count = stats.count
-        _check_saved(spec, stats, args, extractor)
-        if not stats.size:  # pytorch-fid / clean-fid: count and size unknown
-            return stats
-    else:
-        source = open_domain(spec, args.size, h5_key=args.h5_key).source
-        count = len(source)
+def _check_count(spec: str, count: int) -> None:
     if count < 2:
         raise DataError(f"{spec}: {count} image(s); a distance between distributions needs at least 2")
     if count < MIN_RELIABLE:
         print(f"warning: {spec}: only {count} images; FD and KID from so few are mostly noise", file=sys.stderr)
-    if not spec.endswith(".npz"):
-        stats = image_stats(source, extractor, args.size, progress=True)
-    return stats
+
+
+def _stats_for(spec: str, args, extractor):
+    from ..data.domains import open_domain
+    from ..metrics import EXTERNAL_INCEPTION, FeatureStats, image_stats
+
+    if spec.endswith(".npz"):
+        stats = FeatureStats.load(spec)
+        _check_saved(spec, stats, args, extractor)
+        if stats.backbone_id != EXTERNAL_INCEPTION:  # pytorch-fid / clean-fid files do not record a count
+            _check_count(spec, stats.count)
+        return stats
+    source = open_domain(spec, args.size, h5_key=args.h5_key).source
+    _check_count(spec, len(source))  # before the encoding, not after it
+    return image_stats(source, extractor, args.size, progress=True)
 
 
 def cmd_metrics(args: argparse.Namespace) -> None:

@@ -116,6 +116,14 @@ def test_resume_refuses_a_changed_architecture_by_name(tmp_path, capsys, trained
     _one_error_line(capsys, "--unet-base", "cannot change on --resume")
 
 
+def test_resume_with_an_unknown_config_key_names_it(tmp_path, capsys, trained):
+    run = _copy(trained, tmp_path)
+    (tmp_path / "cfg.json").write_text('{"bogus": 1}')
+    capsys.readouterr()
+    assert main(["train", "--resume", "--out", str(run), "--config", str(tmp_path / "cfg.json")]) == 2
+    _one_error_line(capsys, "bogus", "unknown configuration key")
+
+
 def test_resume_without_new_steps_keeps_the_final_metrics(tmp_path, capsys, trained):
     run = _copy(trained, tmp_path)
     final = json.loads((run / "summary.json").read_text())["final"]

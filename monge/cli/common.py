@@ -81,17 +81,16 @@ def config_from_args(args: argparse.Namespace, resumable: bool = True) -> TrainC
             if saved_path.exists()
             else json.loads((out / "stack.json").read_text())["config"]
         )
-        cfg = TrainConfig.from_dict(saved)
-        changes = {}
-        for key, value in {**base, **flags}.items():
-            if key == "out" or getattr(cfg, key) == value:
-                continue
+        current = TrainConfig.from_dict(saved).to_dict()
+        requested = {k: v for k, v in {**base, **flags}.items() if k != "out"}
+        resumed = TrainConfig.from_dict({**current, **requested, "out": str(out)})  # refuses unknown keys by name
+        changes = {k: (current[k], v) for k, v in requested.items() if current[k] != v}
+        for key, (old, _) in changes.items():
             if key not in RESUME_CHANGEABLE:
-                raise ConfigError(key, f"cannot change on --resume (the run was trained with {getattr(cfg, key)!r})")
-            changes[key] = (getattr(cfg, key), value)
+                raise ConfigError(key, f"cannot change on --resume (the run was trained with {old!r})")
         for key, (old, new) in changes.items():
             print(f"resume: {flag(key)} {old} -> {new}", file=sys.stderr)
-        return TrainConfig.from_dict({**cfg.to_dict(), **{k: v for k, (_, v) in changes.items()}, "out": str(out)})
+        return resumed
     merged = {**base, **flags, "out": args.out}
     for key in ("source", "target"):
         if not merged.get(key):

@@ -120,8 +120,13 @@ def stylize(
     result, outputs, history = None, [], []
     # one bar for the whole run; a step's work grows with the pixels, so the ETA spans all scales
     work = [(s / sizes[0]) ** 2 for s in sizes]
-    bar = tqdm(total=steps * sum(work), disable=not progress, leave=False, dynamic_ncols=True, unit="work")
-    bar.bar_format = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]"
+    bar = tqdm(
+        total=steps * sum(work),
+        disable=not progress,
+        leave=False,
+        dynamic_ncols=True,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]",
+    )
     for si, long_side in enumerate(sizes):
         c_img = _resize_long(content, long_side).to(device)
         s_img = _resize_long(style, long_side).to(device)

@@ -200,10 +200,12 @@ def train_stack(
         else:
             mapping = ComposedMap(solvers)
             if mapped == "disk":
-                shards, maps_id = run / "mapped_source", _maps_id(out, k)
-                for part, source in (("train", src_train), ("test", src_test)):
-                    if rank0 and not _shards_current(shards / part, maps_id):  # missing, or an earlier level changed
-                        ShardSource.write(source, mapping, shards / part, maps_id=maps_id)
+                shards = run / "mapped_source"
+                if rank0:  # only rank 0 writes shards: only it reads the earlier checkpoints' fingerprint
+                    maps_id = _maps_id(out, k)
+                    for part, source in (("train", src_train), ("test", src_test)):
+                        if not _shards_current(shards / part, maps_id):  # missing, or an earlier level changed
+                            ShardSource.write(source, mapping, shards / part, maps_id=maps_id)
                 fabric.barrier()
                 data = (ShardSource(shards / "train"), ShardSource(shards / "test"), tgt_train, tgt_test)
             else:

@@ -14,7 +14,7 @@ import sys
 
 from .. import __version__
 from ..errors import ConfigError, MongeError
-from . import apply, bench, data, metrics, style, train
+from . import apply, bench, data, metrics, style, train, ui
 from .common import flag
 
 
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         "give each of two jobs on one machine half",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (data, train, apply, bench, style, metrics):
+    for module in (data, train, apply, bench, style, metrics, ui):
         module.register(sub)
     return parser
 

@@ -8,7 +8,21 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..style.options import INPUTS, OPTION_NAMES, StyleOptions, read_style_file
 from .common import add_json, report
+
+
+def _style_inputs(args: argparse.Namespace) -> tuple[StyleOptions, dict[str, Path]]:
+    """Options and input paths: flags given on the command line, else the ``--config`` style file, else the defaults."""
+    from_file, inputs = read_style_file(args.config) if args.config else ({}, {})
+    options = StyleOptions(
+        **{**from_file, **{k: getattr(args, k) for k in OPTION_NAMES if getattr(args, k) is not None}}
+    )
+    inputs.update({k: Path(getattr(args, k)) for k in INPUTS if getattr(args, k)})
+    for key in ("content", "style"):
+        if key not in inputs:
+            raise ConfigError(key, f"no {key} image: give it on the command line or in --config")
+    return options, inputs
 
 
 def cmd_style(args: argparse.Namespace) -> None:
@@ -19,27 +33,11 @@ def cmd_style(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.suffix.lower() not in IMAGE_SUFFIXES:
         raise ConfigError("out", f"{out}: not an image file name (use one of {', '.join(IMAGE_SUFFIXES)})")
+    options, inputs = _style_inputs(args)
     prepare_folder(out.parent, "out")  # before the computation, not after it
-    content, style = load_image(args.content), load_image(args.style)
-    masks: dict[str, Any] = {}
-    for key in ("content_mask", "style_mask"):
-        if getattr(args, key):
-            masks[key] = load_image(getattr(args, key))
+    images: dict[str, Any] = {key: load_image(path) for key, path in inputs.items()}
     t0 = time.perf_counter()
-    result = stylize(
-        content,
-        style,
-        alpha=args.alpha,
-        size=args.size,
-        steps=args.steps,
-        lr=args.lr,
-        scales=args.scales,
-        backbone=args.backbone,
-        seed=args.seed,
-        device=args.device,
-        precision=args.precision,
-        **masks,
-    )
+    result = stylize(**images, **options.kwargs(), device=args.device)
     seconds = time.perf_counter() - t0
     save_png(result.image, out)
     if args.save_scales:
@@ -56,30 +54,32 @@ def cmd_style(args: argparse.Namespace) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    d = StyleOptions()
     st = sub.add_parser("style", help="STROTSS style transfer of one content image to one style image")
-    st.add_argument("content")
-    st.add_argument("style")
+    st.add_argument("content", nargs="?", help="content image (or the --config file's)")
+    st.add_argument("style", nargs="?", help="style image (or the --config file's)")
     st.add_argument("--out", required=True, help="output PNG")
-    st.add_argument("--alpha", type=float, default=1.0, help="content weight (higher keeps more content)")
-    st.add_argument("--size", type=int, default=512, help="long side of the result")
-    st.add_argument("--steps", type=int, default=250, help="steps per scale")
-    st.add_argument("--scales", type=int, default=4, help="scales, each doubling the long side up to --size")
-    st.add_argument("--lr", type=float, default=2e-3)
+    st.add_argument(
+        "--config", help="a style file (JSON, as the web app writes): inputs and options; flags override it"
+    )
+    st.add_argument("--alpha", type=float, help=f"content weight (higher keeps more content; default {d.alpha})")
+    st.add_argument("--size", type=int, help=f"long side of the result (default {d.size})")
+    st.add_argument("--steps", type=int, help=f"steps per scale (default {d.steps})")
+    st.add_argument("--scales", type=int, help=f"scales, each doubling the long side up to --size (default {d.scales})")
+    st.add_argument("--lr", type=float, help=f"default {d.lr}")
     st.add_argument("--content-mask", help="colour mask of the content's regions")
     st.add_argument("--style-mask", help="colour mask of the style's regions (same colours)")
     st.add_argument(
         "--backbone",
-        default="effnet-lite0",
         choices=["effnet-lite0", "vgg16"],
-        help="vgg16 needs vgg16-397923af.pth in the hub cache or $MONGE_VGG16_WEIGHTS",
+        help=f"default {d.backbone}; vgg16 needs vgg16-397923af.pth in the hub cache or $MONGE_VGG16_WEIGHTS",
     )
-    st.add_argument("--seed", type=int, default=0)
+    st.add_argument("--seed", type=int, help=f"default {d.seed}")
     st.add_argument("--device", default="auto", help="auto (CUDA when present, else cpu), cpu, cuda, mps")
     st.add_argument(
         "--precision",
-        default="auto",
         choices=["auto", "32", "bf16-mixed"],
-        help="auto: bfloat16 autocast where the device has fast bf16 (AMX CPUs, CUDA)",
+        help="auto (default): bfloat16 autocast where the device has fast bf16 (AMX CPUs, CUDA)",
     )
     st.add_argument("--save-scales", action="store_true", help="also write each scale's result")
     add_json(st)

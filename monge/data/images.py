@@ -85,6 +85,8 @@ def _open_pil(data: bytes, name: str) -> Image.Image:
         img.load()
     except Image.DecompressionBombError as err:
         raise DataError(f"{name}: refused, larger than Pillow's decompression-bomb limit ({err})") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+    except UnidentifiedImageError:
+        raise DataError(f"{name}: not an image (no format Pillow reads)") from None
+    except (OSError, SyntaxError, ValueError) as err:
         raise DataError(f"{name}: unreadable or truncated image ({err})") from None
     return to_rgb(img)

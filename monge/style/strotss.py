@@ -77,6 +77,7 @@ def stylize(
     precision: str = "auto",
     progress: bool = True,
     on_scale: Callable[[int, torch.Tensor], None] | None = None,
+    on_progress: Callable[[float], None] | None = None,
 ) -> StyleResult:
     """Restyle ``content`` with ``style`` (both (3, H, W) in [-1, 1]); ``alpha`` weighs content.
 
@@ -90,7 +91,9 @@ def stylize(
     AVX512-BF16) and 32 elsewhere.
 
     ``progress`` shows one bar with an ETA over all scales; ``on_scale(k, image)`` is called with
-    each scale's result as it finishes (to show it, e.g. in a UI).
+    each scale's result as it finishes (to show it, e.g. in a UI); ``on_progress(fraction)`` after
+    every step with the share of the whole run's work done (an exception raised there stops the run:
+    how a UI cancels it).
     """
     _check_options(alpha, size, steps, lr, scales)
     if min(content.shape[-2:]) < 16 or min(style.shape[-2:]) < 16:
@@ -116,16 +119,22 @@ def stylize(
     gen = torch.Generator().manual_seed(seed)
     remd, moment, palette, selfsim = RelaxedEMD(), MomentLoss(), PaletteLoss(), SelfSimilarityLoss()
     sizes = [size // 2 ** (scales - 1 - i) for i in range(scales)]
+    shortest = min(content.shape[-2:]) * sizes[0] // max(content.shape[-2:])
+    if shortest < 16:  # the 5-band Laplacian pyramid needs 16 px on each side
+        raise ConfigError(
+            "scales", f"the first scale would be {shortest} px on the content's short side (16 needed): use fewer"
+        )
     content_weight = 16.0 * alpha
     result, outputs, history = None, [], []
     # one bar for the whole run; a step's work grows with the pixels, so the ETA spans all scales
     work = [(s / sizes[0]) ** 2 for s in sizes]
+    total_work, work_done = steps * sum(work), 0.0
     bar = tqdm(
-        total=steps * sum(work),
+        total=total_work,
         disable=not progress,
         leave=False,
         dynamic_ncols=True,
-        bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]",
+        bar_format="{desc}{percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]",
     )
     for si, long_side in enumerate(sizes):
         c_img = _resize_long(content, long_side).to(device)
@@ -199,6 +208,9 @@ def stylize(
             }
             history.append(record)
             bar.update(work[si])
+            work_done += work[si]
+            if on_progress is not None:
+                on_progress(work_done / total_work)
             if step % 10 == 0:
                 bar.set_postfix(loss=f"{record['loss']:.3f}", remd=f"{record['remd']:.3f}")
         with torch.no_grad():

@@ -1,0 +1,64 @@
+"""The options of one style transfer, in one place: their defaults, and the JSON file that records a run.
+
+A *style file* is JSON with the input images (``content``, ``style`` and optionally ``content_mask``
+and ``style_mask``, paths relative to the file) and any :class:`StyleOptions` field. The web app
+writes one beside every result; ``monge style --config FILE`` runs it again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from ..errors import DataError
+
+INPUTS = ("content", "style", "content_mask", "style_mask")
+
+
+@dataclass(frozen=True)
+class StyleOptions:
+    """The parameters of :func:`monge.style.strotss.stylize` a user chooses."""
+
+    alpha: float = 1.0  # content weight: higher keeps more of the content
+    size: int = 512  # long side of the result
+    steps: int = 250  # steps per scale
+    scales: int = 4  # scales, each doubling the long side up to size
+    lr: float = 2e-3
+    backbone: str = "effnet-lite0"
+    seed: int = 0
+    precision: str = "auto"
+
+    def kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of ``stylize``."""
+        return asdict(self)
+
+
+OPTION_NAMES = tuple(f.name for f in fields(StyleOptions))
+
+
+def write_style_file(path: str | Path, options: StyleOptions, inputs: dict[str, str]) -> None:
+    """Record a run: ``inputs`` maps each of :data:`INPUTS` used to a path relative to ``path``'s folder."""
+    from ..runs import atomic_write_text
+
+    unknown = set(inputs) - set(INPUTS)
+    if unknown:
+        raise ValueError(f"unknown inputs {sorted(unknown)}")
+    atomic_write_text(path, json.dumps({**inputs, **options.kwargs()}, indent=2))
+
+
+def read_style_file(path: str | Path) -> tuple[dict[str, Any], dict[str, Path]]:
+    """The option values and the input paths (resolved against the file's folder) of a style file."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise DataError(f"{path}: not a readable JSON style file ({err})") from None
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: a style file is a JSON object")
+    unknown = sorted(set(data) - set(INPUTS) - set(OPTION_NAMES))
+    if unknown:
+        raise DataError(f"{path}: unknown key {unknown[0]!r} (known: {', '.join(INPUTS + OPTION_NAMES)})")
+    inputs = {k: path.parent / str(data[k]) for k in INPUTS if data.get(k)}
+    return {k: data[k] for k in OPTION_NAMES if k in data}, inputs

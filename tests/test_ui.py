@@ -145,3 +145,29 @@ def test_translation_refuses_non_runs_and_non_images(tmp_path, tiny_run):
     (tmp_path / "notes.png").write_bytes(b"plain text")
     with pytest.raises(DataError, match="notes.png"):
         read_uploads([tmp_path / "notes.png"], 16)
+
+
+def test_a_stack_shows_every_level_and_a_weak_map_several_draws(tmp_path, tiny_domains):
+    a, b = tiny_domains
+    tiny = [*TINY_NETS, "--t-steps", "1", "--eval-every", "2", "--eval-images", "8", "--test-fraction", "0.2"]
+    stack, weak = tmp_path / "stack", tmp_path / "weak"
+    assert (
+        main(["stack", "--source", a, "--target", b, *tiny, "--steps", "2", "--levels", "2", "--out", str(stack)]) == 0
+    )
+    assert (
+        main(
+            ["train", "--source", a, "--target", b, *tiny, "--steps", "2", "--cost", "weak", "--z-count", "2"]
+            + ["--out", str(weak)]
+        )
+        == 0
+    )
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    opened = open_map(stack, level=1)
+    assert opened.titles == ["level 0", "level 1"]
+    level0, level1 = opened.stages(x)
+    assert not torch.allclose(level0, level1)  # the second level maps the first one's output on
+    assert open_map(stack, level=0).titles == ["level 0"]
+    draws = open_map(weak, draws=3)
+    assert draws.titles == ["T(x) draw 1", "T(x) draw 2", "T(x) draw 3"]
+    first, second, _ = draws.stages(x)
+    assert not torch.allclose(first, second)  # a stochastic map: each draw its own noise

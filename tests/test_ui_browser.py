@@ -165,3 +165,23 @@ def test_translation_shows_rows_survives_bad_files_and_serves_on(page, tiny_run,
         page.wait_for_timeout(200)
     assert page.locator("#translate-gallery img").count() >= 3
     page.screenshot(path=str(_shots(tmp_path) / "ui_translate.png"), full_page=True)
+
+
+def test_cancel_frees_the_worker(page, inputs):
+    import threading
+
+    for elem in ("content", "style"):
+        page.locator(f"#{elem} input[type=file]").set_input_files(str(inputs / f"{elem}.png"))
+        page.locator(f"#{elem}").get_by_text("Upload an image").wait_for(state="hidden")
+    _set(page, "steps", "400")
+    page.locator("#run-style").click()
+    deadline = time.time() + 60
+    while not any(t.name == "monge-style" for t in threading.enumerate()) and time.time() < deadline:
+        page.wait_for_timeout(100)
+    assert any(t.name == "monge-style" for t in threading.enumerate()), "the run never started"
+    page.locator("#cancel-style").click()
+    page.get_by_text("Cancelled.").wait_for(timeout=30_000)
+    deadline = time.time() + 30
+    while any(t.name == "monge-style" for t in threading.enumerate()) and time.time() < deadline:
+        page.wait_for_timeout(100)
+    assert not any(t.name == "monge-style" for t in threading.enumerate())

@@ -14,8 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-import torch
-
 from .errors import ConfigError, DataError, MongeError
 
 TMP_SUFFIX = ".monge-tmp"
@@ -103,11 +101,15 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 def save_state(path: str | Path, state: object) -> None:
     """``torch.save`` a checkpoint (or any tensor) atomically."""
+    import torch  # here, not at the top: `monge --help` must not pay for importing torch
+
     atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
 def load_checkpoint(path: str | Path) -> dict:
     """A checkpoint's dict (weights only, on the CPU); a missing or torn file raises DataError naming it."""
+    import torch
+
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:

@@ -137,6 +137,10 @@ def test_style_and_demo_commands(tmp_path, capsys):
                  "--size", "32", "--scales", "1", "--steps", "3", "--json"]) == 0  # fmt: skip
     assert _last_json(capsys)["size"] == [32, 32]
     assert np.asarray(Image.open(tmp_path / "o.png")).shape == (32, 32, 3)
+    record = json.loads((tmp_path / "o.json").read_text())  # the run's style file: options, inputs, losses
+    assert record["content"] == "c.png" and record["steps"] == 3 and len(record["history"]) == 3
+    assert main(["style", "--config", str(tmp_path / "o.json"), "--out", str(tmp_path / "again.png")]) == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "again.png")), np.asarray(Image.open(tmp_path / "o.png")))
     torch.manual_seed(0)
     assert main(["demo", "--steps", "1", "--eval-images", "8", "--out", str(tmp_path / "demo"), "--json"]) == 0
     result = _last_json(capsys)
@@ -148,3 +152,12 @@ def test_public_api_names_resolve():
 
     for name in monge.__all__:
         assert getattr(monge, name) is not None, name
+
+
+def test_help_does_not_import_torch():
+    code = (
+        "import sys\nfrom monge.cli.main import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\nprint('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "usage: monge" in out and out.strip().endswith("False")

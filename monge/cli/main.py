@@ -54,9 +54,9 @@ def install_signal_handlers() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)  # before importing torch: --help and usage errors stay fast
     from ..engine import set_threads, tune_cpu_allocator
 
-    args = build_parser().parse_args(argv)
     tune_cpu_allocator()
     install_signal_handlers()
     try:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..style.options import INPUTS, OPTION_NAMES, StyleOptions, read_style_file
+from ..style.options import INPUTS, OPTION_NAMES, StyleOptions, read_style_file, write_style_file
 from .common import add_json, report
 
 
@@ -43,9 +44,13 @@ def cmd_style(args: argparse.Namespace) -> None:
     if args.save_scales:
         for i, img in enumerate(result.scales):
             save_png(img, out.with_name(f"{out.stem}_scale{i + 1}{out.suffix}"))
+    record = out.with_suffix(".json")  # the style file of this run, with its loss history: --config runs it again
+    relative = {key: os.path.relpath(path.resolve(), out.parent.resolve()) for key, path in inputs.items()}
+    write_style_file(record, options, relative, seconds=round(seconds, 1), history=result.history)
     last = result.history[-1]
     summary = {
         "out": str(out),
+        "record": str(record),
         "size": list(result.image.shape[1:]),
         "seconds": round(seconds, 1),
         **{k: last[k] for k in ("loss", "remd", "moment", "palette", "content")},
@@ -58,7 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     st = sub.add_parser("style", help="STROTSS style transfer of one content image to one style image")
     st.add_argument("content", nargs="?", help="content image (or the --config file's)")
     st.add_argument("style", nargs="?", help="style image (or the --config file's)")
-    st.add_argument("--out", required=True, help="output PNG")
+    st.add_argument(
+        "--out", required=True, help="output PNG (its style file, with the loss history, goes beside it as .json)"
+    )
     st.add_argument(
         "--config", help="a style file (JSON, as the web app writes): inputs and options; flags override it"
     )

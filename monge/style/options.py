@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import DataError
 
 INPUTS = ("content", "style", "content_mask", "style_mask")
+RECORD = ("seconds", "history")  # what a run adds to its style file; ignored when the file is read back
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,17 @@ class StyleOptions:
 OPTION_NAMES = tuple(f.name for f in fields(StyleOptions))
 
 
-def write_style_file(path: str | Path, options: StyleOptions, inputs: dict[str, str]) -> None:
-    """Record a run: ``inputs`` maps each of :data:`INPUTS` used to a path relative to ``path``'s folder."""
+def write_style_file(path: str | Path, options: StyleOptions, inputs: dict[str, str], **record: Any) -> None:
+    """Record a run: ``inputs`` maps each of :data:`INPUTS` used to a path relative to ``path``'s folder;
+    ``record`` adds :data:`RECORD` entries (the wall time, the loss history)."""
     from ..runs import atomic_write_text
 
     unknown = set(inputs) - set(INPUTS)
     if unknown:
         raise ValueError(f"unknown inputs {sorted(unknown)}")
-    atomic_write_text(path, json.dumps({**inputs, **options.kwargs()}, indent=2))
+    if set(record) - set(RECORD):
+        raise ValueError(f"unknown record entries {sorted(set(record) - set(RECORD))}")
+    atomic_write_text(path, json.dumps({**inputs, **options.kwargs(), **record}, indent=2))
 
 
 def read_style_file(path: str | Path) -> tuple[dict[str, Any], dict[str, Path]]:
@@ -57,8 +61,9 @@ def read_style_file(path: str | Path) -> tuple[dict[str, Any], dict[str, Path]]:
         raise DataError(f"{path}: not a readable JSON style file ({err})") from None
     if not isinstance(data, dict):
         raise DataError(f"{path}: a style file is a JSON object")
-    unknown = sorted(set(data) - set(INPUTS) - set(OPTION_NAMES))
+    unknown = sorted(set(data) - set(INPUTS) - set(OPTION_NAMES) - set(RECORD))
     if unknown:
-        raise DataError(f"{path}: unknown key {unknown[0]!r} (known: {', '.join(INPUTS + OPTION_NAMES)})")
+        known = ", ".join(INPUTS + OPTION_NAMES + RECORD)
+        raise DataError(f"{path}: unknown key {unknown[0]!r} (known: {known})")
     inputs = {k: path.parent / str(data[k]) for k in INPUTS if data.get(k)}
     return {k: data[k] for k in OPTION_NAMES if k in data}, inputs

@@ -5,26 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .report_html import verdict_words
 from .train.loop import TrainSummary
-
-LOWER_IS_BETTER = {"mse": True, "psnr": False}  # every other metric (FD, FID, PD) is a distance
-
-
-def _better(metric: str, a: float, b: float) -> bool:
-    return a < b if LOWER_IS_BETTER.get(metric, True) else a > b
 
 
 def verdict(summary: TrainSummary, baseline: str = "identity") -> list[str]:
     """Sentences saying on which metrics the map's last evaluation loses to (or beats) ``baseline``."""
-    ref = summary.baselines.get(baseline)
-    if not ref or not summary.final:
+    words = verdict_words(summary.final, summary.baselines.get(baseline), baseline)
+    if not words:
         return []
-    lost = [k for k, v in summary.final.items() if k in ref and not _better(k, v, ref[k])]
-    won = [k for k, v in summary.final.items() if k in ref and _better(k, v, ref[k])]
-    if not lost:
-        return [f"The map beats the {baseline} on every metric ({', '.join(won)})."]
-    line = f"**The map does not beat the {baseline} on {', '.join(lost)}**"
-    return [line + (f"; it beats it on {', '.join(won)}." if won else ".")]
+    return [f"**{words}**" if "does not" in words else words]
 
 
 def write_report(run: Path, summary: TrainSummary) -> Path:

@@ -19,6 +19,12 @@ from .errors import ConfigError, DataError, MongeError
 TMP_SUFFIX = ".monge-tmp"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
     """Call ``write(tmp_path)``, flush it to disk, and move the result onto ``path`` in one rename."""
     path = Path(path)
@@ -29,6 +35,7 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
         write(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide reports and configs from the user's group
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -1,6 +1,7 @@
 """The command line: flags generated from the configuration, and one small run of every command."""
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import fields
@@ -145,6 +146,12 @@ def test_style_and_demo_commands(tmp_path, capsys):
     assert main(["demo", "--steps", "1", "--eval-images", "8", "--out", str(tmp_path / "demo"), "--json"]) == 0
     result = _last_json(capsys)
     assert (tmp_path / "demo" / "report.md").exists() and result["steps"] == 1
+    page = (tmp_path / "demo" / "report.html").read_text()  # self-contained: images inlined, baselines beside T
+    assert "identity (baseline)" in page and "T at step 1" in page and page.count("data:image/png;base64,") == 2
+    assert "the identity on" in page or "beats the identity on every metric" in page  # the verdict in words
+    mask = os.umask(0)
+    os.umask(mask)  # atomic writes honour the umask, as plain writes do (mkstemp alone would leave 0600)
+    assert (tmp_path / "demo" / "report.html").stat().st_mode & 0o777 == 0o666 & ~mask
 
 
 def test_public_api_names_resolve():

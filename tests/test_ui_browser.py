@@ -185,3 +185,12 @@ def test_cancel_frees_the_worker(page, inputs):
     while any(t.name == "monge-style" for t in threading.enumerate()) and time.time() < deadline:
         page.wait_for_timeout(100)
     assert not any(t.name == "monge-style" for t in threading.enumerate())
+
+
+def test_a_runs_report_html_renders_on_its_own(browser, tiny_run, tmp_path):
+    page = browser.new_page()
+    page.goto((tiny_run / "report.html").as_uri())
+    assert page.get_by_role("cell", name="identity (baseline)").is_visible()
+    assert page.locator("img[alt='sample grid']").evaluate("img => img.naturalWidth") > 0  # inlined, loaded
+    assert page.locator("img[alt='metric curve']").evaluate("img => img.naturalWidth") > 0
+    page.close()

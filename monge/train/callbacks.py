@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from ..ot.solver import NOT
+from ..report_html import write_run_html
 from ..runs import CSVLog
 from ..viz import plot_curves, save_grid
 from .config import TrainConfig
@@ -43,10 +44,13 @@ class Evaluation:
         log: CSVLog,
         data_rng: torch.Generator,
         samplers: tuple,
+        baselines: dict[str, dict[str, float]] | None = None,
     ):
         self.evaluator, self.cfg, self.state, self.writer, self.log = evaluator, cfg, state, writer, log
         self.data_rng, self.samplers = data_rng, samplers
         self.last: dict[str, float] = {}
+        self.baselines = baselines or {}  # the trivial maps' scores, shown beside the map's in report.html
+        self.started = time.perf_counter()
 
     def on_step(self, solver: NOT, step: int, losses: dict[str, float]) -> dict[str, str] | None:
         if step % self.cfg.eval_every and step != self.cfg.steps:
@@ -73,4 +77,5 @@ class Evaluation:
             save_checkpoint(run / "checkpoints" / "best.pt", solver, cfg, self.data_rng, self.state)
         save_checkpoint(run / "checkpoints" / "last.pt", solver, cfg, self.data_rng, self.state)
         self.last = result
+        write_run_html(run, history, self.baselines, time.perf_counter() - self.started)
         return {metric: f"{result[metric]:.1f}"}

@@ -189,7 +189,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, i
 
         writer = SummaryWriter(str(run / "tb"), purge_step=solver.steps_done or None)
         baselines = evaluator.baselines(_first(src_train, 1000), _first(tgt_train, 1000))
-        evaluation = Evaluation(evaluator, cfg, state, writer, eval_log, data_rng, samplers)
+        evaluation = Evaluation(evaluator, cfg, state, writer, eval_log, data_rng, samplers, baselines)
         callbacks = [LossLog(losses_log, writer, cfg.log_every, cfg.steps), evaluation]
     start = solver.steps_done
     try:

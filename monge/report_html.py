@@ -1,0 +1,115 @@
+"""``report.html``: one self-contained page per training run, rewritten at every evaluation.
+
+It holds what a person needs to judge the run without other files: the configuration's differences
+from its preset's defaults, the held-out metrics of every evaluation beside the trivial baselines
+measured in the same run, a verdict in words, the sample grid and the metric curve, both inlined
+(base64), so the file can be mailed or attached as it is. It needs nothing beyond the standard library.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+from .runs import atomic_write_text
+
+LOWER_IS_BETTER = {"mse": True, "psnr": False}  # every other metric (FD, FID, KID, PD) is a distance
+
+STYLE = """
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .7em;text-align:right}
+th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.loss{color:#b00020;font-weight:600}
+.win{color:#1b5e20;font-weight:600}img{max-width:100%;image-rendering:pixelated;border:1px solid #ddd}
+code{background:#f3f3f3;padding:0 .25em}
+"""
+
+
+def better(metric: str, a: float, b: float) -> bool:
+    """Whether value ``a`` of ``metric`` is better than ``b``."""
+    return a < b if LOWER_IS_BETTER.get(metric, True) else a > b
+
+
+def verdict_words(final: dict[str, float], reference: dict[str, float] | None, baseline: str = "identity") -> str:
+    """One sentence: on which metrics the map loses to (or beats) ``baseline``; empty without both."""
+    if not final or not reference:
+        return ""
+    lost = [k for k, v in final.items() if k in reference and not better(k, v, reference[k])]
+    won = [k for k, v in final.items() if k in reference and better(k, v, reference[k])]
+    if not lost:
+        return f"The map beats the {baseline} on every metric ({', '.join(won)})."
+    return f"The map does not beat the {baseline} on {', '.join(lost)}" + (
+        f"; it beats it on {', '.join(won)}." if won else "."
+    )
+
+
+def _inline_png(path: Path, alt: str) -> str:
+    if not path.exists():
+        return f"<p><em>{html.escape(alt)}: not written yet.</em></p>"
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _config_changes(cfg: dict) -> list[tuple[str, str, str]]:
+    """(key, value, preset default) for every key that differs from the preset's defaults."""
+    from .train.config import TrainConfig
+
+    base = TrainConfig.from_dict({k: cfg[k] for k in ("source", "target", "out", "preset") if k in cfg}).to_dict()
+    return [(k, json.dumps(v), json.dumps(base.get(k))) for k, v in cfg.items() if k != "out" and base.get(k) != v]
+
+
+def _table(header: list[str], rows: list[list[str]], classes: list[list[str]] | None = None) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = ""
+    for i, row in enumerate(rows):
+        cells = ""
+        for j, cell in enumerate(row):
+            cls = classes[i][j] if classes else ""
+            cells += f'<td class="{cls}">{html.escape(cell)}</td>' if cls else f"<td>{html.escape(cell)}</td>"
+        body += f"<tr>{cells}</tr>"
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def write_run_html(run: Path, history: list[dict], baselines: dict[str, dict[str, float]], seconds: float) -> Path:
+    """Write ``run/report.html`` from the run's config, its evaluations so far and the baselines."""
+    cfg = json.loads((run / "config.json").read_text())
+    keys = [k for k in (history[-1] if history else {}) if k != "step"]
+    last = {k: float(history[-1][k]) for k in keys} if history else {}
+    identity = baselines.get("identity")
+
+    def mark(name: str, values: dict[str, float]) -> list[str]:
+        if identity is None or name == "identity":
+            return [""] * (len(keys) + 1)
+        return [""] + ["win" if better(k, values[k], identity[k]) else "loss" for k in keys if k in values]
+
+    rows = [[f"T at step {int(r['step'])}"] + [f"{float(r[k]):.4g}" for k in keys] for r in history]
+    classes = [mark("T", {k: float(r[k]) for k in keys}) for r in history]
+    for name, values in baselines.items():
+        rows.append([f"{name} (baseline)"] + [f"{values.get(k, float('nan')):.4g}" for k in keys])
+        classes.append(mark(name, values))
+    changes = _config_changes(cfg)
+    words = verdict_words(last, identity)
+    parts = [
+        f"<h1>monge run: {html.escape(cfg['source'])} &rarr; {html.escape(cfg['target'])}</h1>",
+        f"<p>NOT, <b>{html.escape(cfg['cost'])}</b> cost, preset <code>{html.escape(cfg['preset'])}</code>, "
+        f"{cfg['size']} px; {int(history[-1]['step']) if history else 0} of {cfg['steps']} steps, "
+        f"{seconds:.0f} s of wall time in this session so far. Every figure is on the held-out test split; "
+        "lower is better except PSNR. Green: better than the identity (the images left as they are), red: worse.</p>",
+        f'<p class="{"loss" if "does not" in words else "win"}">{html.escape(words)}</p>' if words else "",
+        "<h2>Held-out metrics</h2>",
+        _table(["map", *keys], rows, classes) if history else "<p><em>No evaluation yet.</em></p>",
+        "<h2>Configuration (differences from the preset's defaults)</h2>",
+        _table(["key", "value", "default"], [list(c) for c in changes]) if changes else "<p>The defaults.</p>",
+        "<h2>Samples</h2><p>Rows: source | T(source) | the same item in the target style (when known).</p>",
+        _inline_png(run / "samples" / "latest.png", "sample grid"),
+        "<h2>Curve</h2>",
+        _inline_png(run / "curve.png", "metric curve"),
+    ]
+    page = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>monge run {html.escape(run.name)}</title>'
+        f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>"
+    )
+    path = run / "report.html"
+    atomic_write_text(path, page)
+    return path

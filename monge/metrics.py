@@ -6,6 +6,7 @@ standard Inception weights, ``FD-EffNetLite0`` with the offline EfficientNet-Lit
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ class FeatureStats:
     features: np.ndarray
     backbone_id: str
     size: int
+    images_key: str = ""  # a hash of which images these are (see images_key); "" when unknown
 
     @property
     def count(self) -> int:
@@ -56,6 +58,7 @@ class FeatureStats:
                     backbone_id=self.backbone_id,
                     count=self.count,
                     size=self.size,
+                    images_key=self.images_key,
                 )
 
         atomic_write(path, write)
@@ -70,7 +73,8 @@ class FeatureStats:
                 if "features" not in d and {"mu", "sigma"} <= set(d.keys()):
                     mu, sigma = np.asarray(d["mu"], np.float64), np.asarray(d["sigma"], np.float64)
                     return cls(mu, sigma, np.zeros((2, 0), np.float32), EXTERNAL_INCEPTION, 0)
-                return cls(d["mu"], d["sigma"], d["features"], str(d["backbone_id"]), int(d["size"]))
+                key = str(d["images_key"]) if "images_key" in d else ""
+                return cls(d["mu"], d["sigma"], d["features"], str(d["backbone_id"]), int(d["size"]), key)
         except (OSError, KeyError, ValueError) as err:
             raise DataError(f"{path}: not a statistics file of monge, pytorch-fid or clean-fid ({err})") from None
 
@@ -170,6 +174,20 @@ def paired_bootstrap_fd(
     }
 
 
+def images_key(images) -> str:
+    """A SHA-256 naming which images a set holds: for an image source its file names and the pixels of
+    its first, middle and last images (cheap, and two styles of the same names differ); else all pixels."""
+    digest = hashlib.sha256()
+    names = getattr(images, "names", None)
+    if names is not None:
+        digest.update("\n".join(map(str, names)).encode())
+        for i in sorted({0, len(names) // 2, len(names) - 1} if len(names) else set()):
+            digest.update(torch.as_tensor(images[i]).numpy().tobytes())
+    else:
+        digest.update(torch.as_tensor(images).detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
 def image_stats(
     images,
     extractor: FeatureExtractor,
@@ -178,12 +196,15 @@ def image_stats(
     progress: bool = False,
     cache: str | Path | None = None,
 ) -> FeatureStats:
-    """Statistics of an image tensor or Dataset, read from / written to ``cache`` when given."""
+    """Statistics of an image tensor or Dataset, read from / written to ``cache`` when given: a cached
+    file is used only for the same backbone, size and images (their :func:`images_key`), else recomputed."""
+    key = images_key(images) if cache is not None else ""
     if cache is not None and Path(cache).is_file():
         stats = FeatureStats.load(cache)
-        if stats.backbone_id == extractor.backbone_id and stats.size == size and stats.count == len(images):
+        if (stats.backbone_id, stats.size, stats.images_key) == (extractor.backbone_id, size, key):
             return stats
     stats = FeatureStats.from_features(extractor.encode(images, batch_size, progress), extractor.backbone_id, size)
+    stats.images_key = key
     if cache is not None:
         stats.save(cache)
     return stats

@@ -90,7 +90,19 @@ def test_data_metrics_and_bench_commands(tmp_path, capsys, tiny_domains):
     paired = _last_json(capsys)
     assert paired["pairs"] == 40 and paired["mse"] > 1
     assert main(["metrics", "fd", *tiny_domains, "--size", "16", "--json"]) == 0
-    assert _last_json(capsys)["FD-EffNetLite0"] > 10
+    fd = _last_json(capsys)["FD-EffNetLite0"]
+    assert fd > 10
+    import monge.metrics
+
+    encodings = []
+    real_stats = monge.metrics.image_stats
+    monge.metrics.image_stats = lambda *a, **k: encodings.append(1) or real_stats(*a, **k)
+    try:  # FD and KID from one encoding of each set: the same FD as `fd`, and a KID
+        assert main(["metrics", "all", *tiny_domains, "--size", "16", "--subset-size", "20", "--json"]) == 0
+    finally:
+        monge.metrics.image_stats = real_stats
+    both = _last_json(capsys)
+    assert len(encodings) == 2 and both["FD-EffNetLite0"] == pytest.approx(fd, rel=1e-6) and both["KID"] > 0
     assert main(["metrics", "kid", tiny_domains[0], tiny_domains[0], "--size", "16", "--subset-size", "20",
                  "--json"]) == 0  # fmt: skip
     assert abs(_last_json(capsys)["KID"]) < 0.05

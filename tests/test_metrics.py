@@ -161,3 +161,24 @@ def test_saved_statistics_are_checked_against_the_request(tmp_path, capsys, tiny
     np.savez(foreign, mu=np.zeros(2048), sigma=np.eye(2048))
     assert main(["metrics", "fd", str(foreign), b, "--size", "16"]) == 2
     assert "--backbone inception" in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_statistics_cache_is_keyed_by_which_images_not_how_many(tmp_path):
+    from monge.metrics import image_stats
+
+    class Counting:
+        backbone_id, calls = "counting", 0
+
+        def encode(self, images, batch_size, progress):
+            Counting.calls += 1
+            return torch.as_tensor(images).flatten(1)[:, :6].double()
+
+    cache = tmp_path / "stats.npz"
+    a, b = torch.rand(10, 3, 8, 8), torch.rand(10, 3, 8, 8)  # the same count, other images
+    first = image_stats(a, Counting(), 8, cache=cache)
+    again = image_stats(a, Counting(), 8, cache=cache)
+    assert Counting.calls == 1 and np.allclose(first.mu, again.mu)  # the same images: read from the cache
+    other = image_stats(b, Counting(), 8, cache=cache)
+    assert Counting.calls == 2 and not np.allclose(first.mu, other.mu)  # recomputed, not the stale file
+    image_stats(b, Counting(), 16, cache=cache)
+    assert Counting.calls == 3  # another size: recomputed too

@@ -1,4 +1,4 @@
-"""``monge metrics fd|kid|paired``: distances between two image sets."""
+"""``monge metrics fd|kid|all|paired``: distances between two image sets (``all``: FD and KID from one encoding)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _check_saved(spec: str, stats, args, extractor) -> None:
             raise DataError(
                 f"{spec}: pytorch-fid / clean-fid statistics are Inception features; use --backbone inception"
             )
-        if args.metric == "kid":
+        if args.metric in ("kid", "all"):
             raise DataError(f"{spec}: holds only mu and sigma; KID needs the features (monge metrics --save-stats)")
         return
     if stats.backbone_id != extractor.backbone_id:
@@ -82,12 +82,12 @@ def cmd_metrics(args: argparse.Namespace) -> None:
     if args.save_stats:
         sa.save(args.save_stats)
     seconds = time.perf_counter() - t0
-    result: dict[str, object]
-    if args.metric == "fd":
-        result = {extractor.name: fd_from_stats(sa, sb)}
-    else:
+    result: dict[str, object] = {}
+    if args.metric in ("fd", "all"):
+        result[extractor.name] = fd_from_stats(sa, sb)
+    if args.metric in ("kid", "all"):  # the same features: KID costs no second encoding
         mean, std = kid(sa.features, sb.features, subset_size=args.subset_size)
-        result = {"KID": mean, "KID_std": std}
+        result.update({"KID": mean, "KID_std": std})
     result.update(
         {
             "backbone": extractor.backbone_id,
@@ -106,6 +106,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     for name, text in (
         ("fd", "Frechet distance (FD-EffNetLite0 offline, FID with Inception weights)"),
         ("kid", "Kernel Inception-style distance in the same features"),
+        ("all", "FD and KID from one encoding of each set"),
         ("paired", "MSE, PSNR and PD-EffNetLite0 between images paired by file name"),
     ):
         p = m_sub.add_parser(name, help=text, description=text)
@@ -117,7 +118,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             p.add_argument("--backbone", default="effnet-lite0", choices=["effnet-lite0", "inception"])
             p.add_argument("--weights", help="Inception weights file (else $MONGE_INCEPTION_WEIGHTS or the hub cache)")
             p.add_argument("--save-stats", help="also write A's statistics to this .npz")
-        if name == "kid":
+        if name in ("kid", "all"):
             p.add_argument("--subset-size", type=int, default=1000)
         add_json(p)
         p.set_defaults(func=cmd_metrics)

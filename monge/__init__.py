@@ -41,6 +41,8 @@ _EXPORTS = {
     "load_map": "train.export",
     "export_map": "train.export",
     "TranslationMap": "train.export",
+    "from_pretrained": "train.hub",
+    "push_to_hub": "train.hub",
     "train_stack": "train.stack",
     "load_stack": "train.stack",
     # data

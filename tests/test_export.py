@@ -1,6 +1,7 @@
 """Shareable maps: export a run's map to safetensors, load it in one call, translate with it."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -62,3 +63,32 @@ def test_loading_something_else_names_it(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(DataError, match="not a readable exported map"):
         monge.load_map(tmp_path)
+
+
+def test_hub_round_trip_offline(run, tmp_path, monkeypatch):
+    """from_pretrained reads a local folder offline; push_to_hub uploads what export writes (the Hub API mocked)."""
+    hub = pytest.importorskip("huggingface_hub", reason="the [hub] extra is not installed")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    folder = monge.export_map(run, tmp_path / "map")
+    x = torch.rand(3, 3, 16, 16) * 2 - 1
+    torch.manual_seed(0)
+    expected = monge.load_map(folder).map(x)
+    torch.manual_seed(0)
+    assert torch.equal(monge.from_pretrained(folder).map(x), expected)
+
+    uploaded: dict = {}
+
+    def create_repo(self, repo_id, **kw):
+        return hub.RepoUrl(f"https://huggingface.co/{repo_id}")
+
+    def upload_folder(self, *, repo_id, folder_path, **kw):
+        uploaded.update(repo=repo_id, files=sorted(p.name for p in Path(folder_path).iterdir()))
+        uploaded["weights"] = (Path(folder_path) / "model.safetensors").read_bytes()
+        return f"https://huggingface.co/{repo_id}/commit/0"
+
+    monkeypatch.setattr(hub.HfApi, "create_repo", create_repo)
+    monkeypatch.setattr(hub.HfApi, "upload_folder", upload_folder)
+    monge.push_to_hub(run, "someone/tiny-map")  # a run: exported on the way
+    assert uploaded["repo"] == "someone/tiny-map"
+    assert {"config.json", "model.safetensors", "README.md"} <= set(uploaded["files"])
+    assert uploaded["weights"] == (folder / "model.safetensors").read_bytes()

@@ -32,3 +32,17 @@ class WeightsNotFound(MongeError, FileNotFoundError):
 
 class DivergenceError(MongeError, RuntimeError):
     """A loss became NaN or infinite; the weights were not updated with it."""
+
+
+class MissingExtra(MongeError, ImportError):
+    """An optional dependency is not installed; the message names the ``pip install`` that adds it."""
+
+
+def import_extra(module: str, extra: str, purpose: str):
+    """Import ``module`` of the optional ``extra``, or raise :class:`MissingExtra` saying what to install."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingExtra(f"{purpose} needs the '{extra}' extra: pip install 'monge[{extra}]'") from None

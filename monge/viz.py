@@ -35,8 +35,12 @@ def save_grid(rows: Sequence[torch.Tensor], path: str | Path, scale: int = 1) ->
 def plot_curves(
     curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], path: str | Path, ylabel: str, title: str = ""
 ) -> None:
-    """One line per named (steps, values) curve; the minimum of each is marked."""
-    from matplotlib.figure import Figure  # no pyplot: the user's (or notebook's) backend is left alone
+    """One line per named (steps, values) curve; the minimum of each is marked. Without matplotlib
+    (the ``viz`` extra) nothing is drawn: the numbers stay in the run's CSV logs and report.html."""
+    try:
+        from matplotlib.figure import Figure  # no pyplot: the user's (or notebook's) backend is left alone
+    except ImportError:
+        return
 
     fig = Figure(figsize=(6, 4), dpi=100)
     ax = fig.subplots()

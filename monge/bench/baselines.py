@@ -5,13 +5,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..errors import import_extra
+from ..ot.gaussian import fit_gaussian_ot
+
 
 def palette_transfer(
     images: torch.Tensor, target_pixels: torch.Tensor, n_pixels: int = 1024, seed: int = 0
 ) -> torch.Tensor:
     """Per-image colour transfer: exact OT (POT's EMD) from each image's pixel colours to a sample of
     the target domain's pixel colours, applied by its out-of-sample barycentric map."""
-    import ot
+    ot = import_extra("ot", "bench", "palette transfer (exact discrete OT)")
 
     rng = np.random.default_rng(seed)
     palette = target_pixels.reshape(-1, 3).double().numpy()
@@ -28,13 +31,11 @@ def palette_transfer(
 
 
 def gaussian_colour_map(source: torch.Tensor, target: torch.Tensor, pixels: int = 200_000, seed: int = 0):
-    """The closed-form OT map between Gaussian fits of two image sets' pixel colours (POT), as a
-    function of a batch of images: one global colour transfer for the whole domain."""
-    import ot
-
+    """The closed-form OT map between Gaussian fits of two image sets' pixel colours, as a function of a
+    batch of images: one global colour transfer for the whole domain."""
     rng = np.random.default_rng(seed)
     fit = [im.permute(0, 2, 3, 1).reshape(-1, 3).double().numpy() for im in (source, target)]
     xs, xt = (f[rng.choice(len(f), min(pixels, len(f)), replace=False)] for f in fit)
-    A, b = ot.gaussian.bures_wasserstein_mapping(xs.mean(0), xt.mean(0), np.cov(xs.T), np.cov(xt.T))[:2]
-    A_t, b_t = torch.from_numpy(np.real(A)).float(), torch.from_numpy(np.real(b)).float()
+    A, b = fit_gaussian_ot(xs, xt)
+    A_t, b_t = torch.from_numpy(A).float(), torch.from_numpy(b).float()
     return lambda x: (x.permute(0, 2, 3, 1) @ A_t + b_t).permute(0, 3, 1, 2).clamp(-1, 1)

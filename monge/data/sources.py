@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..errors import DataError
+from ..errors import DataError, import_extra
 from .images import IMAGE_SUFFIXES, _open_pil, _read_file, pil_to_tensor, resize_square, to_rgb, to_uint8
 
 H5_SUFFIXES = (".h5", ".hdf5")
@@ -133,7 +133,7 @@ class H5Source(ImageSource):
     [0, 1]); the first top-level dataset unless ``key`` names one. One handle per process."""
 
     def __init__(self, path: str | Path, size: int, crop: bool = False, key: str | None = None):
-        import h5py
+        h5py = import_extra("h5py", "hdf5", f"{path}: reading HDF5")
 
         super().__init__(size, crop)
         self.path = Path(path)
@@ -157,7 +157,7 @@ class H5Source(ImageSource):
         self._pid = -1
 
     def read(self, i: int) -> Image.Image:
-        import h5py
+        import h5py  # present: __init__ checked
 
         if self._h5 is None or self._pid != os.getpid():
             self._h5, self._pid = h5py.File(self.path, "r"), os.getpid()

@@ -3,6 +3,7 @@ the loss log, and the evaluation that scores the map, draws the grid and writes 
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -15,6 +16,27 @@ from ..viz import plot_curves, save_grid
 from .config import TrainConfig
 from .evaluate import Evaluator
 from .factory import save_checkpoint
+
+
+class _NoTensorBoard:
+    """Stands in for TensorBoard's writer where it is not installed: the CSV logs hold the same numbers."""
+
+    def add_scalar(self, *args, **kwargs) -> None: ...
+
+    def add_image(self, *args, **kwargs) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def scalar_writer(folder: Path, purge_step: int):
+    """TensorBoard's ``SummaryWriter`` on ``folder`` (the ``viz`` extra), else a writer that drops
+    everything, after one line on stderr saying how to get the logs."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        print("monge: no TensorBoard logs (pip install 'monge[viz]'); the CSV logs hold them", file=sys.stderr)
+        return _NoTensorBoard()
+    return SummaryWriter(str(folder), purge_step=purge_step or None)
 
 
 class LossLog:

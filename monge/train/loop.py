@@ -27,7 +27,7 @@ from ..data.domains import Split, open_domain, split_domain
 from ..data.sampling import image_sampler
 from ..errors import DataError, DivergenceError
 from ..runs import CSVLog, RunLock, atomic_write_text, load_checkpoint, prepare_folder, remove_stale_temporaries
-from .callbacks import Evaluation, LossLog
+from .callbacks import Evaluation, LossLog, scalar_writer
 from .config import TrainConfig
 from .evaluate import Evaluator
 from .factory import build_solver, load_weights
@@ -185,9 +185,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, i
         losses_log, eval_log = CSVLog(run / "losses.csv"), CSVLog(run / "eval.csv")
         losses_log.truncate_after(solver.steps_done)
         eval_log.truncate_after(solver.steps_done)
-        from torch.utils.tensorboard import SummaryWriter
-
-        writer = SummaryWriter(str(run / "tb"), purge_step=solver.steps_done or None)
+        writer = scalar_writer(run / "tb", solver.steps_done)
         baselines = evaluator.baselines(_first(src_train, 1000), _first(tgt_train, 1000))
         evaluation = Evaluation(evaluator, cfg, state, writer, eval_log, data_rng, samplers, baselines)
         callbacks = [LossLog(losses_log, writer, cfg.log_every, cfg.steps), evaluation]

@@ -113,3 +113,26 @@ def write_run_html(run: Path, history: list[dict], baselines: dict[str, dict[str
     path = run / "report.html"
     atomic_write_text(path, page)
     return path
+
+
+def write_translation_html(path: Path, title: str, rows: list[tuple[str, Path, list[Path]]]) -> Path:
+    """An ``index.html`` of input | output(s), one row per image, linking the PNGs beside it (as the
+    CycleGAN repository's test pages do: the folder is the page, so thousands of images stay light)."""
+    draws = max((len(outs) for _, _, outs in rows), default=1)
+    head = "<th>name</th><th>input</th>" + "".join(
+        f"<th>output{f' {k + 1}' if draws > 1 else ''}</th>" for k in range(draws)
+    )
+
+    def cell(p: Path) -> str:
+        return f'<td><img src="{html.escape(p.as_posix())}" width="128"></td>'
+
+    body = "".join(
+        f"<tr><td>{html.escape(name)}</td>{cell(inp)}{''.join(cell(o) for o in outs)}</tr>" for name, inp, outs in rows
+    )
+    page = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>monge translate</title>'
+        f"<style>{STYLE}</style></head><body><h1>monge translate</h1><p>{html.escape(title)}: "
+        f"{len(rows)} images.</p><table><tr>{head}</tr>{body}</table></body></html>"
+    )
+    atomic_write_text(path, page)
+    return path

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import fields
@@ -116,8 +117,11 @@ def test_train_stack_ae_encode_decode_commands(tmp_path, capsys, tiny_domains):
     assert main(["stack", "--source", a, "--target", b, *TINY, "--steps", "2", "--levels", "2",
                  "--out", str(tmp_path / "s"), "--json"]) == 0  # fmt: skip
     assert [r["level"] for r in _last_json(capsys)["levels"]] == [0, 1]
-    assert main(["translate", str(tmp_path / "s"), a, "--out", str(tmp_path / "t"), "--json"]) == 0
+    assert main(["translate", str(tmp_path / "s"), a, "--out", str(tmp_path / "t"), "--html", "--json"]) == 0
     assert _last_json(capsys)["written"] == 40
+    page = (tmp_path / "t" / "index.html").read_text()  # input | output per image, linking files that exist
+    links = re.findall(r'src="([^"]+)"', page)
+    assert len(links) == 80 and all((tmp_path / "t" / link).is_file() for link in links)
     assert (
         main(["ae", "--data", a, *TINY, "--steps", "2", "--latent", "8", "--out", str(tmp_path / "ae"), "--json"]) == 0
     )

@@ -35,6 +35,8 @@ def cmd_translate(args: argparse.Namespace) -> None:
     out = Path(args.out)
     prepare_folder(out, "out")
     names_out = OutputNames(out)
+    inputs_out = OutputNames(out / "inputs") if args.html else names_out
+    page_rows: list = []
     written = 0
     for spec in args.inputs:
         source = open_domain(spec, cfg.size, cfg.crop, args.h5_key).source
@@ -42,12 +44,24 @@ def cmd_translate(args: argparse.Namespace) -> None:
         for start in range(0, len(source), args.batch_size):
             names = source.names[start : start + args.batch_size]
             x = torch.stack([source[i] for i in range(start, start + len(names))])
-            for name, draws in zip(names, draw(x, args.samples)):
+            for name, source_img, draws in zip(names, x, draw(x, args.samples)):
+                outputs = []
                 for k, y in enumerate(draws):
-                    save_png(y, names_out.path(name, "" if args.samples == 1 else f"_{k}"))
+                    outputs.append(names_out.path(name, "" if args.samples == 1 else f"_{k}"))
+                    save_png(y, outputs[-1])
                     written += 1
+                if args.html:  # the input as the map saw it (resized), beside its outputs
+                    shown = inputs_out.path(name)
+                    save_png(source_img, shown)
+                    page_rows.append((name, shown, outputs))
             bar.update(len(names))
         bar.close()
+    if args.html:
+        from ..report_html import write_translation_html
+
+        title = f"{run} ({checkpoint}{f', level {level}' if level is not None else ''}), {cfg.size} px"
+        page_rows_rel = [(n, i.relative_to(out), [o.relative_to(out) for o in outs]) for n, i, outs in page_rows]
+        write_translation_html(out / "index.html", title, page_rows_rel)
     result = {
         "written": written,
         "renamed to avoid a clash": names_out.renamed,
@@ -155,6 +169,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     tl.add_argument("--checkpoint", default="best", choices=["best", "last"])
     tl.add_argument("--level", default="best", help="for a stack: apply levels 0..K (default: the best level)")
     tl.add_argument("--batch-size", type=int, default=64)
+    tl.add_argument("--html", action="store_true", help="also write index.html: each input beside its outputs")
     tl.add_argument("--h5-key")
     tl.add_argument("--device")
     add_json(tl)

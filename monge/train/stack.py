@@ -82,13 +82,18 @@ class ShardSource(ImageSource):
     ) -> ShardSource:
         """Map every image of ``source`` and write the float results; the index, written last, records
         ``maps_id`` (which checkpoints mapped them: :func:`_maps_id`)."""
+        from tqdm.auto import tqdm
+
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        bar = tqdm(total=len(source), desc=f"map {folder.name}", unit="img", dynamic_ncols=True, leave=False)
         for shard, start in enumerate(range(0, len(source), shard_size)):
             idx = range(start, min(start + shard_size, len(source)))
             images = torch.stack([source[i] for i in idx])
             mapped = torch.cat([mapping(b) for b in images.split(batch_size)])
             save_state(folder / f"shard_{shard:05d}.pt", mapped.float().contiguous())
+            bar.update(len(idx))
+        bar.close()
         atomic_write_text(
             folder / "index.json",
             json.dumps({"names": list(source.names), "shard_size": shard_size, "size": source.size, "maps": maps_id}),

@@ -54,7 +54,10 @@ def write_report(run: Path, summary: TrainSummary) -> Path:
         "",
         "![samples](samples/latest.png)",
         "",
-        f"![{metric} over training](curve.png)",
+        f"![{metric} over training](curve.png)"
+        if (run / "curve.png").exists()
+        else "(No curve: matplotlib, the "
+        "`viz` extra, is not installed; `eval.csv` and `report.html` hold the numbers.)",
         "",
     ]
     path = run / "report.md"

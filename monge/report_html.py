@@ -136,3 +136,38 @@ def write_translation_html(path: Path, title: str, rows: list[tuple[str, Path, l
     )
     atomic_write_text(path, page)
     return path
+
+
+def write_stack_html(out: Path, table: list[dict], title: str) -> Path:
+    """``out/report.html`` of a stack: the per-level metric table (min / mean / std over evaluations),
+    links to each level's own report, and the composed grid and the curves, inlined."""
+    metric = table[0]["metric"]
+    extra = [k for k in table[0] if k not in ("level", "metric", "min", "mean", "std", "best_step")]
+    rows = [
+        [str(r["level"]), f"{r['min']:.2f}", f"{r['mean']:.2f}", f"{r['std']:.2f}", str(r["best_step"])]
+        + [f"{r[k]:.4g}" for k in extra]
+        for r in table
+    ]
+    links = " ".join(
+        f'<a href="level_{r["level"]}/report.html">level {r["level"]}</a>'
+        for r in table
+        if (out / f"level_{r['level']}" / "report.html").exists()
+    )
+    parts = [
+        f"<h1>monge stack: {html.escape(title)}</h1>",
+        f"<p>Level k maps the output of levels 0..k-1. {html.escape(metric)} on the held-out test split "
+        "over each level's evaluations (lower is better). Each level's own page, with its baselines: "
+        f"{links or 'not written'}.</p>",
+        _table(["level", f"min {metric}", "mean", "std", "best step", *extra], rows),
+        "<h2>Composed maps</h2><p>Rows: source, then each level's output, then the target (when known).</p>",
+        _inline_png(out / "stack_grid.png", "stack grid"),
+        "<h2>Curves</h2>",
+        _inline_png(out / "stack_curves.png", "curves per level"),
+    ]
+    page = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>monge stack</title>'
+        f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>"
+    )
+    path = out / "report.html"
+    atomic_write_text(path, page)
+    return path

@@ -117,6 +117,8 @@ def test_train_stack_ae_encode_decode_commands(tmp_path, capsys, tiny_domains):
     assert main(["stack", "--source", a, "--target", b, *TINY, "--steps", "2", "--levels", "2",
                  "--out", str(tmp_path / "s"), "--json"]) == 0  # fmt: skip
     assert [r["level"] for r in _last_json(capsys)["levels"]] == [0, 1]
+    page = (tmp_path / "s" / "report.html").read_text()  # the stack's page links each level's own
+    assert 'href="level_1/report.html"' in page and (tmp_path / "s" / "level_1" / "report.html").exists()
     assert main(["translate", str(tmp_path / "s"), a, "--out", str(tmp_path / "t"), "--html", "--json"]) == 0
     assert _last_json(capsys)["written"] == 40
     page = (tmp_path / "t" / "index.html").read_text()  # input | output per image, linking files that exist

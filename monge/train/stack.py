@@ -19,6 +19,7 @@ import torch
 from ..data.sources import ImageSource
 from ..errors import ConfigError, DataError
 from ..ot.solver import NOT
+from ..report_html import write_stack_html
 from ..runs import CSVLog, atomic_write_text, load_checkpoint, save_state
 from ..viz import plot_curves, save_grid
 from .config import TrainConfig
@@ -269,3 +270,4 @@ def write_stack_report(out: Path, table: list[dict], solvers: list[NOT], src_tes
     if set(names) <= set(tgt_test.names):
         rows.append(tgt_test.subset(names).tensor())
     save_grid(rows, out / "stack_grid.png", scale=2)
+    write_stack_html(out, table, f"{cfg.source} -> {cfg.target}")

@@ -44,3 +44,35 @@ def test_missing_extras_are_named_or_done_without(tmp_path, monkeypatch):
     assert gaussian_colour_map(x, -x)(x).shape == x.shape  # the colour baseline needs no extra
     with pytest.raises(MissingExtra, match=r"pip install 'monge\[bench\]'"):
         palette_transfer(x, x)
+
+
+def test_logger_choice_csv_tensorboard_wandb(tmp_path, monkeypatch, tiny_domains):
+    import types
+
+    from conftest import TINY_NETS
+
+    from monge.cli.main import main
+
+    logged: list = []
+
+    class FakeRun:
+        def log(self, values, step):
+            logged.append((step, values))
+
+        def finish(self):
+            logged.append("finished")
+
+    fake = types.SimpleNamespace(init=lambda **kw: logged.append(kw) or FakeRun(), Image=lambda a: ("image", a.shape))
+    monkeypatch.setitem(sys.modules, "wandb", fake)  # W&B's API, offline: records what monge sends
+    a, b = tiny_domains
+    tiny = [*TINY_NETS, "--t-steps", "1", "--eval-every", "2", "--eval-images", "8", "--test-fraction", "0.2"]
+    for logger in ("csv", "wandb", "tensorboard"):
+        out = tmp_path / logger
+        argv = ["train", "--source", a, "--target", b, *tiny, "--steps", "2", "--logger", logger]
+        assert main([*argv, "--out", str(out)]) == 0
+        assert (out / "eval.csv").exists() and (out / "tb").exists() == (logger == "tensorboard")
+    init = logged[0]
+    assert init["project"] == "monge" and init["config"]["logger"] == "wandb"
+    assert any(isinstance(e, tuple) and "eval/FD-EffNetLite0" in e[1] for e in logged)
+    assert any(isinstance(e, tuple) and e[1].get("samples", ("",))[0] == "image" for e in logged)
+    assert logged[-1] == "finished"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from ..errors import import_extra
 from ..ot.solver import NOT
 from ..report_html import write_run_html
 from ..runs import CSVLog
@@ -18,8 +19,9 @@ from .evaluate import Evaluator
 from .factory import save_checkpoint
 
 
-class _NoTensorBoard:
-    """Stands in for TensorBoard's writer where it is not installed: the CSV logs hold the same numbers."""
+class _CSVOnly:
+    """The writer of ``--logger csv``, and of tensorboard where it is not installed: it drops everything,
+    since losses.csv and eval.csv hold the same numbers."""
 
     def add_scalar(self, *args, **kwargs) -> None: ...
 
@@ -28,14 +30,43 @@ class _NoTensorBoard:
     def close(self) -> None: ...
 
 
-def scalar_writer(folder: Path, purge_step: int):
-    """TensorBoard's ``SummaryWriter`` on ``folder`` (the ``viz`` extra), else a writer that drops
-    everything, after one line on stderr saying how to get the logs."""
+class _WandbWriter:
+    """TensorBoard's writer interface (add_scalar, add_image, close) over a Weights & Biases run."""
+
+    def __init__(self, wandb, folder: Path, config: dict):
+        self.wandb = wandb
+        self.run = wandb.init(project="monge", dir=str(folder), config=config, resume="allow", id=_run_id(folder))
+
+    def add_scalar(self, tag: str, value: float, step: int) -> None:
+        self.run.log({tag: value}, step=step)
+
+    def add_image(self, tag: str, image: torch.Tensor, step: int) -> None:
+        self.run.log({tag: self.wandb.Image(image.permute(1, 2, 0).numpy())}, step=step)
+
+    def close(self) -> None:
+        self.run.finish()
+
+
+def _run_id(folder: Path) -> str:
+    """A stable W&B run id per run folder, so a resumed run logs into the same W&B run."""
+    import hashlib
+
+    return hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:16]
+
+
+def scalar_writer(folder: Path, purge_step: int, logger: str = "tensorboard", config: dict | None = None):
+    """The writer of ``logger``: TensorBoard's ``SummaryWriter`` on ``folder`` (the ``viz`` extra; without
+    it, one line on stderr and CSV only), a W&B run (needs ``wandb``), or CSV only."""
+    if logger == "wandb":
+        wandb = import_extra("wandb", "wandb", "--logger wandb")
+        return _WandbWriter(wandb, folder.parent, config or {})
+    if logger == "csv":
+        return _CSVOnly()
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
         print("monge: no TensorBoard logs (pip install 'monge[viz]'); the CSV logs hold them", file=sys.stderr)
-        return _NoTensorBoard()
+        return _CSVOnly()
     return SummaryWriter(str(folder), purge_step=purge_step or None)
 
 

@@ -53,7 +53,7 @@ def option(
 
 # what a resumed run may change: schedules, evaluation and hardware, never the model or the data
 RESUME_CHANGEABLE = (
-    *("steps", "lr", "eval_every", "eval_images", "log_every", "grid_images"),
+    *("steps", "lr", "eval_every", "eval_images", "log_every", "grid_images", "logger"),
     *("device", "workers", "cache_mb"),
 )
 
@@ -107,6 +107,13 @@ class TrainConfig:
     eval_images: int = option(500, "held-out source images mapped at each evaluation", group="data")
     log_every: int = option(10, "log losses every this many steps", group="data")
     grid_images: int = option(8, "columns of the sample grid", group="data")
+    logger: str = option(
+        "tensorboard",
+        "where losses, metrics and grids go besides the CSV logs: csv (nowhere else), tensorboard, "
+        "wandb (offline with WANDB_MODE=offline)",
+        ("csv", "tensorboard", "wandb"),
+        group="data",
+    )
     backbone: str = option(
         "effnet-lite0",
         "metric backbone: FD-EffNetLite0, FID (needs Inception weights) or auto",

@@ -185,7 +185,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, i
         losses_log, eval_log = CSVLog(run / "losses.csv"), CSVLog(run / "eval.csv")
         losses_log.truncate_after(solver.steps_done)
         eval_log.truncate_after(solver.steps_done)
-        writer = scalar_writer(run / "tb", solver.steps_done)
+        writer = scalar_writer(run / "tb", solver.steps_done, cfg.logger, cfg.to_dict())
         baselines = evaluator.baselines(_first(src_train, 1000), _first(tgt_train, 1000))
         evaluation = Evaluation(evaluator, cfg, state, writer, eval_log, data_rng, samplers, baselines)
         callbacks = [LossLog(losses_log, writer, cfg.log_every, cfg.steps), evaluation]

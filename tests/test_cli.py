@@ -127,6 +127,7 @@ def test_train_stack_ae_encode_decode_commands(tmp_path, capsys, tiny_domains):
     assert (
         main(["ae", "--data", a, *TINY, "--steps", "2", "--latent", "8", "--out", str(tmp_path / "ae"), "--json"]) == 0
     )
+    assert "identity (baseline)" in (tmp_path / "ae" / "report.html").read_text()  # an auto-encoder run has its page
     capsys.readouterr()
     assert main(["encode", str(tmp_path / "ae"), a, "--out", str(tmp_path / "z.npz"), "--json"]) == 0
     assert _last_json(capsys)["encoded"] == 40

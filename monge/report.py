@@ -11,10 +11,10 @@ from .train.loop import TrainSummary
 
 def verdict(summary: TrainSummary, baseline: str = "identity") -> list[str]:
     """Sentences saying on which metrics the map's last evaluation loses to (or beats) ``baseline``."""
-    words = verdict_words(summary.final, summary.baselines.get(baseline), baseline)
+    words, lost = verdict_words(summary.final, summary.baselines.get(baseline), baseline)
     if not words:
         return []
-    return [f"**{words}**" if "does not" in words else words]
+    return [f"**{words}**" if lost else words]
 
 
 def write_report(run: Path, summary: TrainSummary) -> Path:

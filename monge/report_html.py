@@ -31,17 +31,20 @@ def better(metric: str, a: float, b: float) -> bool:
     return a < b if LOWER_IS_BETTER.get(metric, True) else a > b
 
 
-def verdict_words(final: dict[str, float], reference: dict[str, float] | None, baseline: str = "identity") -> str:
-    """One sentence: on which metrics the map loses to (or beats) ``baseline``; empty without both."""
+def verdict_words(
+    final: dict[str, float], reference: dict[str, float] | None, baseline: str = "identity"
+) -> tuple[str, bool]:
+    """One sentence saying on which metrics the map loses to (or beats) ``baseline``, and whether it lost
+    on any; ("", False) without both."""
     if not final or not reference:
-        return ""
+        return "", False
     lost = [k for k, v in final.items() if k in reference and not better(k, v, reference[k])]
     won = [k for k, v in final.items() if k in reference and better(k, v, reference[k])]
     if not lost:
-        return f"The map beats the {baseline} on every metric ({', '.join(won)})."
+        return f"The map beats the {baseline} on every metric ({', '.join(won)}).", False
     return f"The map does not beat the {baseline} on {', '.join(lost)}" + (
         f"; it beats it on {', '.join(won)}." if won else "."
-    )
+    ), True
 
 
 def _inline_png(path: Path, alt: str) -> str:
@@ -49,6 +52,16 @@ def _inline_png(path: Path, alt: str) -> str:
         return f"<p><em>{html.escape(alt)}: not written yet.</em></p>"
     data = base64.b64encode(path.read_bytes()).decode()
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _write_page(path: Path, title: str, body: str) -> Path:
+    """Write one self-contained HTML page (the shared style inlined) atomically."""
+    atomic_write_text(
+        path,
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{STYLE}</style></head><body>{body}</body></html>",
+    )
+    return path
 
 
 def _config_changes(cfg: dict) -> list[tuple[str, str, str]]:
@@ -89,14 +102,14 @@ def write_run_html(run: Path, history: list[dict], baselines: dict[str, dict[str
         rows.append([f"{name} (baseline)"] + [f"{values.get(k, float('nan')):.4g}" for k in keys])
         classes.append(mark(name, values))
     changes = _config_changes(cfg)
-    words = verdict_words(last, identity)
+    words, lost = verdict_words(last, identity)
     parts = [
         f"<h1>monge run: {html.escape(cfg['source'])} &rarr; {html.escape(cfg['target'])}</h1>",
         f"<p>NOT, <b>{html.escape(cfg['cost'])}</b> cost, preset <code>{html.escape(cfg['preset'])}</code>, "
         f"{cfg['size']} px; {int(history[-1]['step']) if history else 0} of {cfg['steps']} steps, "
         f"{seconds:.0f} s of wall time in this session so far. Every figure is on the held-out test split; "
         "lower is better except PSNR. Green: better than the identity (the images left as they are), red: worse.</p>",
-        f'<p class="{"loss" if "does not" in words else "win"}">{html.escape(words)}</p>' if words else "",
+        f'<p class="{"loss" if lost else "win"}">{html.escape(words)}</p>' if words else "",
         "<h2>Held-out metrics</h2>",
         _table(["map", *keys], rows, classes) if history else "<p><em>No evaluation yet.</em></p>",
         "<h2>Configuration (differences from the preset's defaults)</h2>",
@@ -106,13 +119,7 @@ def write_run_html(run: Path, history: list[dict], baselines: dict[str, dict[str
         "<h2>Curve</h2>",
         _inline_png(run / "curve.png", "metric curve"),
     ]
-    page = (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>monge run {html.escape(run.name)}</title>'
-        f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>"
-    )
-    path = run / "report.html"
-    atomic_write_text(path, page)
-    return path
+    return _write_page(run / "report.html", f"monge run {run.name}", "".join(parts))
 
 
 def write_translation_html(path: Path, title: str, rows: list[tuple[str, Path, list[Path]]]) -> Path:
@@ -129,18 +136,17 @@ def write_translation_html(path: Path, title: str, rows: list[tuple[str, Path, l
     body = "".join(
         f"<tr><td>{html.escape(name)}</td>{cell(inp)}{''.join(cell(o) for o in outs)}</tr>" for name, inp, outs in rows
     )
-    page = (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>monge translate</title>'
-        f"<style>{STYLE}</style></head><body><h1>monge translate</h1><p>{html.escape(title)}: "
-        f"{len(rows)} images.</p><table><tr>{head}</tr>{body}</table></body></html>"
+    return _write_page(
+        path,
+        "monge translate",
+        f"<h1>monge translate</h1><p>{html.escape(title)}: {len(rows)} images.</p><table><tr>{head}</tr>{body}</table>",
     )
-    atomic_write_text(path, page)
-    return path
 
 
-def write_stack_html(out: Path, table: list[dict], title: str) -> Path:
+def write_stack_html(out: Path, table: list[dict], title: str, level_pages: list[Path]) -> Path:
     """``out/report.html`` of a stack: the per-level metric table (min / mean / std over evaluations),
-    links to each level's own report, and the composed grid and the curves, inlined."""
+    links to each level's own report (``level_pages``, one per row of ``table``), and the composed grid
+    and the curves, inlined."""
     metric = table[0]["metric"]
     extra = [k for k in table[0] if k not in ("level", "metric", "min", "mean", "std", "best_step")]
     rows = [
@@ -149,9 +155,9 @@ def write_stack_html(out: Path, table: list[dict], title: str) -> Path:
         for r in table
     ]
     links = " ".join(
-        f'<a href="level_{r["level"]}/report.html">level {r["level"]}</a>'
-        for r in table
-        if (out / f"level_{r['level']}" / "report.html").exists()
+        f'<a href="{html.escape(page.relative_to(out).as_posix())}">level {r["level"]}</a>'
+        for r, page in zip(table, level_pages)
+        if page.exists()
     )
     parts = [
         f"<h1>monge stack: {html.escape(title)}</h1>",
@@ -164,10 +170,4 @@ def write_stack_html(out: Path, table: list[dict], title: str) -> Path:
         "<h2>Curves</h2>",
         _inline_png(out / "stack_curves.png", "curves per level"),
     ]
-    page = (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>monge stack</title>'
-        f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>"
-    )
-    path = out / "report.html"
-    atomic_write_text(path, page)
-    return path
+    return _write_page(out / "report.html", "monge stack", "".join(parts))

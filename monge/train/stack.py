@@ -270,4 +270,5 @@ def write_stack_report(out: Path, table: list[dict], solvers: list[NOT], src_tes
     if set(names) <= set(tgt_test.names):
         rows.append(tgt_test.subset(names).tensor())
     save_grid(rows, out / "stack_grid.png", scale=2)
-    write_stack_html(out, table, f"{cfg.source} -> {cfg.target}")
+    pages = [_level_dir(out, r["level"]) / "report.html" for r in table]
+    write_stack_html(out, table, f"{cfg.source} -> {cfg.target}", pages)

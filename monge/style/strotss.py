@@ -98,6 +98,12 @@ def stylize(
     _check_options(alpha, size, steps, lr, scales)
     if min(content.shape[-2:]) < 16 or min(style.shape[-2:]) < 16:
         raise DataError("content and style images must be at least 16 px on each side")
+    sizes = [size // 2 ** (scales - 1 - i) for i in range(scales)]
+    shortest = min(content.shape[-2:]) * sizes[0] // max(content.shape[-2:])
+    if shortest < 16:  # the 5-band Laplacian pyramid needs 16 px on each side
+        raise ConfigError(
+            "scales", f"the first scale would be {shortest} px on the content's short side (16 needed): use fewer"
+        )
     if (content_mask is None) != (style_mask is None):
         raise ConfigError("content_mask", "give both content_mask and style_mask, or neither")
     if content_mask is not None and style_mask is not None:
@@ -118,12 +124,6 @@ def stylize(
     autocast = _autocast(torch.device(device), precision)
     gen = torch.Generator().manual_seed(seed)
     remd, moment, palette, selfsim = RelaxedEMD(), MomentLoss(), PaletteLoss(), SelfSimilarityLoss()
-    sizes = [size // 2 ** (scales - 1 - i) for i in range(scales)]
-    shortest = min(content.shape[-2:]) * sizes[0] // max(content.shape[-2:])
-    if shortest < 16:  # the 5-band Laplacian pyramid needs 16 px on each side
-        raise ConfigError(
-            "scales", f"the first scale would be {shortest} px on the content's short side (16 needed): use fewer"
-        )
     content_weight = 16.0 * alpha
     result, outputs, history = None, [], []
     # one bar for the whole run; a step's work grows with the pixels, so the ETA spans all scales

@@ -19,10 +19,13 @@ from .errors import ConfigError, DataError, MongeError
 TMP_SUFFIX = ".monge-tmp"
 
 
-def _umask() -> int:
-    mask = os.umask(0)
+def _read_umask() -> int:
+    mask = os.umask(0)  # the only way to read it sets it: done once, at import, not beside worker threads
     os.umask(mask)
     return mask
+
+
+FILE_MODE = 0o666 & ~_read_umask()  # what open() would give a new file; mkstemp gives 0600
 
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
@@ -35,7 +38,7 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
         write(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide reports and configs from the user's group
+        os.chmod(tmp, FILE_MODE)  # mkstemp's 0600 would hide reports and configs from the user's group
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import ConfigError
+from ..errors import ConfigError, import_extra
 
 
 def cmd_ui(args: argparse.Namespace) -> None:
-    try:
-        import gradio  # noqa: F401
-    except ImportError:
-        raise ConfigError("ui", "the web app needs Gradio: pip install 'monge[ui]'") from None
+    import_extra("gradio", "ui", "the web app")
     from ..ui.app import serve
 
     if not 0 < args.port < 65536:

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import import_extra
 from .export import CONFIG, WEIGHTS, TranslationMap, export_map, load_map
 
 try:
@@ -25,8 +25,7 @@ except ImportError:  # the [hub] extra is not installed: the functions below say
 
 
 def _require_hub() -> None:
-    if ModelHubMixin is object:
-        raise ConfigError("hub", "Hub support needs huggingface_hub: pip install 'monge[hub]'")
+    import_extra("huggingface_hub", "hub", "Hub support")
 
 
 class HubMap(ModelHubMixin):

@@ -46,8 +46,8 @@ def resize_square(img: Image.Image, size: int, crop: bool = False) -> Image.Imag
     return img
 
 
-def pil_to_tensor(img: Image.Image) -> torch.Tensor:
-    """PIL RGB image to a float tensor (3, H, W) in [-1, 1]."""
+def pil_to_tensor(img: Image.Image | np.ndarray) -> torch.Tensor:
+    """PIL RGB image (or an H x W x 3 uint8 array) to a float tensor (3, H, W) in [-1, 1]."""
     arr = np.asarray(img, dtype=np.uint8)
     return torch.from_numpy(arr.copy()).permute(2, 0, 1).float().div(127.5).sub(1.0)
 

@@ -21,6 +21,11 @@ from .style_job import BRUSH_COLOURS, StyleJob, check_masks, editor_image
 _cancel_events: dict[str, threading.Event] = {}  # per browser session: set by the Cancel button
 
 
+def _cancel_event(request: Any) -> threading.Event:
+    """The cancel flag of the browser session behind ``request`` (set by its Cancel button)."""
+    return _cancel_events.setdefault(request.session_hash or "local", threading.Event())
+
+
 def _hex(rgb: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
@@ -96,7 +101,7 @@ def build_app(workdir: str | Path | None = None, examples: str | Path | None = N
         notices = " ".join(n for n in (notice_c, notice_s) if n)
         regions = "guided by the painted regions" if content_mask is not None else "no regions painted"
         header = f"Running at {options.size} px, {options.scales} scales, {regions}. {notices}".strip()
-        cancel = _cancel_events.setdefault(request.session_hash or "local", threading.Event())
+        cancel = _cancel_event(request)
         cancel.clear()
         job = StyleJob(content, style, options, root / f"style-{uuid.uuid4().hex[:8]}", content_mask, style_mask)
         scales_done: list[tuple[Any, str]] = []
@@ -127,7 +132,7 @@ def build_app(workdir: str | Path | None = None, examples: str | Path | None = N
             raise fail(err) from None
 
     def cancel_style(request: gr.Request) -> str:
-        _cancel_events.setdefault(request.session_hash or "local", threading.Event()).set()
+        _cancel_event(request).set()
         return "Cancelled."
 
     def run_translate(folder: str, level: str, draws: int, files: list[str] | None) -> tuple:

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from PIL import Image
 
+from ..data.images import pil_to_tensor
 from ..errors import DataError
 from ..style.masks import mask_regions
-from ..style.options import StyleOptions, write_style_file
+from ..style.options import INPUTS, StyleOptions, write_style_file
 
 BRUSH_COLOURS = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255), "yellow": (255, 255, 0)}
 UNPAINTED = (0, 0, 0)
@@ -29,11 +29,6 @@ MAX_SIDE = 1024  # larger uploads are downscaled (STROTSS never works above its 
 
 class Cancelled(Exception):
     """The user cancelled the run (raised inside ``stylize`` through its progress callback)."""
-
-
-def to_tensor(pixels: np.ndarray) -> torch.Tensor:
-    """An (H, W, 3) uint8 array as a (3, H, W) tensor in [-1, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(pixels[..., :3])).permute(2, 0, 1).float() / 127.5 - 1
 
 
 def fit_upload(pixels: np.ndarray | None, name: str) -> tuple[np.ndarray, str]:
@@ -94,7 +89,7 @@ def check_masks(content_mask: np.ndarray | None, style_mask: np.ndarray | None) 
         painted, bare = ("content", "style") if style_mask is None else ("style", "content")
         raise DataError(f"regions are painted on the {painted} image only: paint the same colours on the {bare} image")
     counts = [
-        len(mask_regions(to_tensor(m), name)[1])
+        len(mask_regions(pil_to_tensor(m), name)[1])
         for m, name in ((content_mask, "content mask"), (style_mask, "style mask"))
     ]
     if counts[0] != counts[1]:
@@ -119,7 +114,7 @@ class StyleJob:
         """Write the inputs as PNGs in the folder; their names, for the style file."""
         self.folder.mkdir(parents=True, exist_ok=True)
         names = {}
-        for key in ("content", "style", "content_mask", "style_mask"):
+        for key in INPUTS:
             pixels = getattr(self, key)
             if pixels is not None:
                 Image.fromarray(pixels).save(self.folder / f"{key}.png")
@@ -143,11 +138,11 @@ class StyleJob:
         def work() -> None:
             masks: dict[str, Any] = {}
             if self.content_mask is not None and self.style_mask is not None:
-                masks = {"content_mask": to_tensor(self.content_mask), "style_mask": to_tensor(self.style_mask)}
+                masks = {"content_mask": pil_to_tensor(self.content_mask), "style_mask": pil_to_tensor(self.style_mask)}
             try:
                 result = stylize(
-                    to_tensor(self.content),
-                    to_tensor(self.style),
+                    pil_to_tensor(self.content),
+                    pil_to_tensor(self.style),
                     **masks,
                     **self.options.kwargs(),
                     progress=False,

@@ -38,3 +38,15 @@ class EffNetPotential(nn.Module):
             x = F.interpolate(x, size=(self.input_size, self.input_size), mode="bilinear", align_corners=False)
         features = self.backbone.stages(x, upto=3)[-1]
         return self.head(features).squeeze(1)
+
+
+class SumPotential(nn.Module):
+    """f(y) = sum of potentials: e.g. frozen features (shape, texture) plus a pixel ResNet (colour,
+    which the stride-8 features hardly see)."""
+
+    def __init__(self, *potentials: nn.Module):
+        super().__init__()
+        self.potentials = nn.ModuleList(potentials)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([f(x) for f in self.potentials]).sum(0)

@@ -75,6 +75,10 @@ class TrainConfig:
     batch_size: int = option(None, "global batch size")
     t_steps: int = option(None, "map updates per potential update")
     lr: float = option(None, "Adam learning rate of both nets")
+    lr_schedule: str = option(
+        "constant", "constant, or cosine: decayed to zero over the run's steps (lets the max-min game settle)",
+        ("constant", "cosine"),
+    )
     residual: bool = option(None, "T(x) = x + UNet(x): starts at the identity")
     map_net: str = option(
         "unet", "unet (translation) or autoencoder (a bottleneck map, P to P)", ("unet", "autoencoder"), cli=False
@@ -97,9 +101,9 @@ class TrainConfig:
     f_norm: str = option("none", "the potential's weight normalisation", ("none", "spectral"))
     f_net: str = option(
         "resnet",
-        "the potential: a ResNet trained from scratch, or a head on frozen "
-        "EfficientNet-Lite0 features (judge it by a backbone-free measure)",
-        ("resnet", "effnet"),
+        "the potential: a ResNet trained from scratch, a head on frozen EfficientNet-Lite0 features "
+        "(judge it by a backbone-free measure), or the sum of both (features for shape, pixels for colour)",
+        ("resnet", "effnet", "effnet+resnet"),
     )
     seed: int = option(0, "seed of the weights, the split and the batches", group="data")
     test_fraction: float = option(0.1, "held-out share of each domain", group="data")

@@ -10,7 +10,7 @@ from ..errors import ConfigError, DataError, DivergenceError
 from ..ot.augment import Augment
 from ..ot.autoencoder import ConvAutoEncoder, ReconstructionSolver
 from ..ot.costs import make_cost
-from ..ot.feature_potential import EffNetPotential
+from ..ot.feature_potential import EffNetPotential, SumPotential
 from ..ot.nets import ResNetPotential, UNet, spectral_normalise
 from ..ot.solver import NOT
 from ..runs import load_checkpoint, save_state
@@ -35,8 +35,9 @@ def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
     z_channels = 1 if cost.stochastic else 0
     T = build_map(cfg, z_channels)
     f: torch.nn.Module = ResNetPotential(cfg.size, 3, cfg.f_width, cfg.f_max_width)
-    if cfg.f_net == "effnet":
-        f = EffNetPotential(width=4 * cfg.f_width, input_size=max(64, cfg.size))
+    if cfg.f_net.startswith("effnet"):
+        features = EffNetPotential(width=4 * cfg.f_width, input_size=max(64, cfg.size))
+        f = SumPotential(features, f) if cfg.f_net == "effnet+resnet" else features
     if cfg.f_norm == "spectral":
         f = spectral_normalise(f)
     if cfg.sync_batchnorm:
@@ -46,6 +47,9 @@ def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
     if cfg.compile:
         T.compile()
         f.compile()
+    scheduler = None
+    if cfg.lr_schedule == "cosine":
+        scheduler = lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)  # noqa: E731
     solver_cls = NOT
     if cfg.objective == "reconstruction":
         solver_cls = ReconstructionSolver
@@ -60,6 +64,7 @@ def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
         z_std=cfg.z_std,
         ema=cfg.ema,
         augment=Augment(cfg.augment) or None,
+        scheduler=scheduler,
         device=None if fabric is not None else cfg.device,
         fabric=fabric,
     )

@@ -148,6 +148,32 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tiny_domains, tmp
     assert list((tmp_path / "cut" / "tb").iterdir())
 
 
+def test_an_interrupted_cosine_run_resumes_onto_the_same_schedule_and_weights(tiny_domains, tmp_path, monkeypatch):
+    kw = {"lr_schedule": "cosine", "f_net": "effnet+resnet", "ema": 0.9}
+    train(_tiny_cfg(tiny_domains, tmp_path / "full", 4, **kw), progress=False)
+    step = NOT.step
+
+    def dies_after_two(self, *args):  # the process is killed once step 2's checkpoint is written
+        if self.steps_done == 2:
+            raise KeyboardInterrupt
+        return step(self, *args)
+
+    monkeypatch.setattr(NOT, "step", dies_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        train(_tiny_cfg(tiny_domains, tmp_path / "cut", 4, **kw), progress=False)
+    monkeypatch.setattr(NOT, "step", step)
+    train(_tiny_cfg(tiny_domains, tmp_path / "cut", 4, **kw), resume=True, progress=False)
+    full, cut = (load_checkpoint(tmp_path / run / "checkpoints" / "last.pt")["solver"] for run in ("full", "cut"))
+    assert cut["opt_T"]["param_groups"][0]["lr"] == pytest.approx(0.0, abs=1e-12)  # decayed to zero at the end
+    for key in ("T", "f", "T_ema"):
+        for name, value in full[key].items():
+            assert torch.allclose(value.float(), cut[key][name].float(), atol=1e-6), name
+    # extending a finished cosine run stretches the schedule over the new length
+    train(_tiny_cfg(tiny_domains, tmp_path / "cut", 6, **kw), resume=True, progress=False)
+    extended = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")["solver"]
+    assert extended["steps_done"] == 6 and extended["opt_T"]["param_groups"][0]["lr"] == pytest.approx(0.0, abs=1e-12)
+
+
 def test_divergence_during_training_keeps_the_last_good_checkpoint(tiny_domains, tmp_path, monkeypatch):
     cfg = _tiny_cfg(tiny_domains, tmp_path / "run", 2)
     train(cfg, progress=False)

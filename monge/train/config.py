@@ -76,7 +76,8 @@ class TrainConfig:
     t_steps: int = option(None, "map updates per potential update")
     lr: float = option(None, "Adam learning rate of both nets")
     lr_schedule: str = option(
-        "constant", "constant, or cosine: decayed to zero over the run's steps (lets the max-min game settle)",
+        "constant",
+        "constant, or cosine: decayed to zero over the run's steps (lets the max-min game settle)",
         ("constant", "cosine"),
     )
     residual: bool = option(None, "T(x) = x + UNet(x): starts at the identity")

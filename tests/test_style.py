@@ -165,3 +165,23 @@ def test_each_scale_is_reported_as_it_finishes(pair, extractor):
     )
     assert [k for k, _ in seen] == [0, 1]
     assert seen[0][1][-1] * 2 == seen[1][1][-1] == out.image.shape[-1]
+
+
+@pytest.mark.parametrize("loss", [RelaxedEMD(), PaletteLoss()])
+def test_a_loss_scores_the_pairs_it_is_given(loss):
+    x, y = torch.rand(200, 40), torch.rand(300, 40) * 2
+    assert float(loss(x, y, loss.match(x, y))) == pytest.approx(float(loss(x, y)), rel=1e-6)
+    stale = loss.match(torch.rand(200, 40), y)  # pairs found for other samples cost at least as much
+    assert float(loss(x, y, stale)) > float(loss(x, y))
+
+
+def test_reusing_nearest_pairs_searches_less_and_still_reaches_the_style(pair, extractor, result, monkeypatch):
+    content, style = pair
+    calls: list[int] = []
+    match = RelaxedEMD.match
+    monkeypatch.setattr(RelaxedEMD, "match", lambda self, x, s: calls.append(1) or match(self, x, s))
+    out = stylize(content, style, size=64, scales=1, steps=60, search_every=4, backbone=extractor, progress=False)
+    assert len(calls) == 6 * 3  # steps 0, 4 and 8 after each of the 6 resamplings (every 10 steps)
+    reused = style_distance(out.image, style, extractor)
+    assert reused < style_distance(content, style, extractor)
+    assert reused < 1.1 * style_distance(result.image, style, extractor)  # about as close as searching every step

@@ -81,14 +81,27 @@ def _as_target(s: torch.Tensor | StyleTarget) -> StyleTarget:
     return s if isinstance(s, StyleTarget) else StyleTarget(s)
 
 
-class RelaxedEMD(nn.Module):
-    """Relaxed EMD: max of the mean nearest-neighbour cost from output to style and back (cosine cost)."""
+# each output sample's nearest style sample, and each style sample's nearest output sample
+Pairs = tuple[torch.Tensor, torch.Tensor]
 
-    def forward(self, x: torch.Tensor, s: torch.Tensor | StyleTarget) -> torch.Tensor:
+
+class RelaxedEMD(nn.Module):
+    """Relaxed EMD: max of the mean nearest-neighbour cost from output to style and back (cosine cost).
+
+    :meth:`match` finds the nearest neighbours (no gradient); ``forward`` scores given pairs exactly
+    (with gradient), finding them first when none are given: a caller may reuse pairs for a few
+    steps while the samples barely move (``stylize``'s ``search_every``)."""
+
+    def match(self, x: torch.Tensor, s: torch.Tensor | StyleTarget) -> Pairs:
         t = _as_target(s)
-        u = F.normalize(x.float(), dim=1, eps=1e-8)
         dtype = _product_dtype(x.device)
-        row_idx, col_idx = _nearest_both_ways(u.detach().to(dtype), t.unit_t_as(dtype), lambda a, b_t: a @ b_t)
+        u = F.normalize(x.detach().float(), dim=1, eps=1e-8).to(dtype)
+        return _nearest_both_ways(u, t.unit_t_as(dtype), lambda a, b_t: a @ b_t)
+
+    def forward(self, x: torch.Tensor, s: torch.Tensor | StyleTarget, pairs: Pairs | None = None) -> torch.Tensor:
+        t = _as_target(s)
+        row_idx, col_idx = pairs if pairs is not None else self.match(x, t)
+        u = F.normalize(x.float(), dim=1, eps=1e-8)
         a = _cos_paired(u, t.unit[row_idx]).mean()
         # column term, mean_j (1 - u[col_j] . v_j), as sum_i u_i . (sum of the v_j whose nearest is i):
         # one (N, D) product instead of gathering and scattering len(style) rows of u
@@ -107,14 +120,22 @@ class MomentLoss(nn.Module):
 
 class PaletteLoss(nn.Module):
     """Relaxed EMD between colours (the first 3 hypercolumn channels) with cost cosine + L2 in a
-    decorrelated (YUV-like) colour space."""
+    decorrelated (YUV-like) colour space; :meth:`match` and ``pairs`` as in :class:`RelaxedEMD`."""
 
-    def forward(self, x: torch.Tensor, s: torch.Tensor | StyleTarget) -> torch.Tensor:
-        t = _as_target(s)
+    @staticmethod
+    def _yuv(x: torch.Tensor) -> torch.Tensor:
+        return x[:, :3].float() @ _YUV.to(x.device).T
+
+    def match(self, x: torch.Tensor, s: torch.Tensor | StyleTarget) -> Pairs:
         with torch.autocast(x.device.type, enabled=False):  # 3-d colours: float32 costs little
-            yuv = x[:, :3].float() @ _YUV.to(x.device).T
+            return _nearest_both_ways(self._yuv(x.detach()), _as_target(s), self._closeness)
+
+    def forward(self, x: torch.Tensor, s: torch.Tensor | StyleTarget, pairs: Pairs | None = None) -> torch.Tensor:
+        t = _as_target(s)
+        row_idx, col_idx = pairs if pairs is not None else self.match(x, t)
+        with torch.autocast(x.device.type, enabled=False):
+            yuv = self._yuv(x)
             unit = F.normalize(yuv, dim=1, eps=1e-8)
-            row_idx, col_idx = _nearest_both_ways(yuv.detach(), t, self._closeness)
 
             def cost(i, j):  # the exact cost of the chosen pairs, differentiable
                 return _cos_paired(unit[i], t.yuv_unit[j]) + (yuv[i] - t.yuv[j]).norm(dim=1)

@@ -72,6 +72,7 @@ def stylize(
     n_samples: int = 1024,
     n_style: int = 5000,
     resample_every: int = 10,
+    search_every: int = 1,
     seed: int = 0,
     device: str = "auto",
     precision: str = "auto",
@@ -94,8 +95,14 @@ def stylize(
     each scale's result as it finishes (to show it, e.g. in a UI); ``on_progress(fraction)`` after
     every step with the share of the whole run's work done (an exception raised there stops the run:
     how a UI cancels it).
+
+    ``search_every``: the nearest-neighbour pairs of relaxed EMD and the palette loss (a search over
+    n_samples x n_style pairs, most of a step's loss time) are found afresh every this many steps and
+    at each resampling, and reused in between (each step still scores its pairs exactly).
     """
     _check_options(alpha, size, steps, lr, scales)
+    if search_every < 1:
+        raise ConfigError("search_every", f"{search_every} is not positive")
     if min(content.shape[-2:]) < 16 or min(style.shape[-2:]) < 16:
         raise DataError("content and style images must be at least 16 px on each side")
     sizes = [size // 2 ** (scales - 1 - i) for i in range(scales)]
@@ -168,7 +175,7 @@ def stylize(
         bands = [nn.Parameter(b.detach()) for b in laplacian_pyramid(start[None], 5)]
         opt = torch.optim.RMSprop(bands, lr=lr if si < len(sizes) - 1 else lr / 2)
         bar.set_description(f"STROTSS scale {si + 1}/{len(sizes)} ({long_side} px)")
-        xy_regions = None
+        xy_regions, remd_pairs, palette_pairs = None, [], []
         for step in range(steps):
             if step % resample_every == 0:
                 share = max(1, n_samples // n_regions)
@@ -184,9 +191,12 @@ def stylize(
             with autocast:
                 feats = extractor(img)
                 out_cols = [sample_hypercolumns(img, feats, xy).float() for xy in xy_regions]
-                l_remd = sum(remd(o, s) for o, s in zip(out_cols, style_cols)) / n_regions
+                if (step % resample_every) % search_every == 0:
+                    remd_pairs = [remd.match(o, s) for o, s in zip(out_cols, style_cols)]
+                    palette_pairs = [palette.match(o, s) for o, s in zip(out_cols, style_cols)]
+                l_remd = sum(remd(o, s, p) for o, s, p in zip(out_cols, style_cols, remd_pairs)) / n_regions
+                l_palette = sum(palette(o, s, p) for o, s, p in zip(out_cols, style_cols, palette_pairs)) / n_regions
                 l_moment = sum(moment(o, s) for o, s in zip(out_cols, style_cols)) / n_regions
-                l_palette = sum(palette(o, s) for o, s in zip(out_cols, style_cols)) / n_regions
                 l_content = selfsim.against(torch.cat(out_cols), c_matrix)
             loss = (content_weight * l_content + l_remd + l_moment + l_palette / max(content_weight, 1.0)) / (
                 content_weight + 2.0

@@ -41,8 +41,30 @@ def _product_dtype(device: torch.device) -> torch.dtype:
     return torch.get_autocast_dtype(device.type) if torch.is_autocast_enabled(device.type) else torch.float32
 
 
-def _cos_matrix(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    return 1 - u @ v.T
+class _Gram(torch.autograd.Function):
+    """u @ u.T with the backward of a symmetric product, (G + G.T) @ u: one matrix product where
+    autograd's generic ``mm`` backward spends two (G @ u and G.T @ u)."""
+
+    @staticmethod
+    def forward(ctx, u: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(u)
+        return u @ u.T  # in autocast's dtype when it is on
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        (u,) = ctx.saved_tensors
+        return ((grad + grad.T) @ u.to(grad.dtype)).to(u.dtype)
+
+
+def gram(u: torch.Tensor) -> torch.Tensor:
+    """The Gram matrix u @ u.T of the rows of ``u``, with a backward that costs one product."""
+    return _Gram.apply(u)
+
+
+def covariance(x: torch.Tensor) -> torch.Tensor:
+    """The (D, D) covariance of the rows of ``x`` (N, D), as ``torch.cov(x.T)`` (unbiased)."""
+    centred = x - x.mean(0)
+    return gram(centred.T) / (len(x) - 1)
 
 
 def _cos_paired(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -61,7 +83,7 @@ class StyleTarget:
     def __init__(self, cols: torch.Tensor):
         self.cols = cols
         self.unit = F.normalize(cols, dim=1, eps=1e-8)
-        self.mean, self.cov = cols.mean(0), torch.cov(cols.T)
+        self.mean, self.cov = cols.mean(0), covariance(cols)
         self.yuv = cols[:, :3] @ _YUV.to(cols).T
         self.yuv_unit = F.normalize(self.yuv, dim=1, eps=1e-8)
         self._unit_t_as: dict[torch.dtype, torch.Tensor] = {}
@@ -115,7 +137,7 @@ class MomentLoss(nn.Module):
 
     def forward(self, x: torch.Tensor, s: torch.Tensor | StyleTarget) -> torch.Tensor:
         t = _as_target(s)
-        return (x.mean(0) - t.mean).abs().mean() + (torch.cov(x.T) - t.cov).abs().mean()
+        return (x.mean(0) - t.mean).abs().mean() + (covariance(x) - t.cov).abs().mean()
 
 
 class PaletteLoss(nn.Module):
@@ -159,7 +181,7 @@ class SelfSimilarityLoss(nn.Module):
     @staticmethod
     def matrix(x: torch.Tensor) -> torch.Tensor:
         u = F.normalize(x, dim=1, eps=1e-8)  # once: normalising "both sides" costs 1.4x the loss
-        d = _cos_matrix(u, u)
+        d = 1 - gram(u)
         return d / d.sum(0, keepdim=True).clamp_min(1e-8)
 
     def against(self, x: torch.Tensor, c_matrix: torch.Tensor) -> torch.Tensor:

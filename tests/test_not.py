@@ -9,12 +9,12 @@ from PIL import Image
 
 from monge.cli.main import main
 from monge.data.domains import open_domain
-from monge.errors import DivergenceError
+from monge.errors import DataError, DivergenceError
 from monge.metrics import l2_uvp
 from monge.ot.costs import Cost, QuadraticCost, WeakQuadraticCost
 from monge.ot.nets import MLP, ResNetPotential, UNet, count_parameters
 from monge.ot.solver import NOT
-from monge.runs import load_checkpoint
+from monge.runs import CSVLog, load_checkpoint
 from monge.train.config import TrainConfig
 from monge.train.factory import load_solver
 from monge.train.loop import train
@@ -284,6 +284,29 @@ def test_stack_on_the_fly_matches_materialised_on_disk(tiny_domains, tmp_path):
     b = load_checkpoint(tmp_path / "fly" / "level_1" / "checkpoints" / "last.pt")["solver"]["T"]
     diffs = torch.cat([(a[k].float() - b[k].float()).abs().flatten() for k in a])
     assert diffs.median() < 1e-5
+
+
+def test_a_stack_of_last_checkpoints_maps_and_composes_with_them(tiny_domains, tmp_path):
+    from monge.train.stack import load_stack, train_stack
+
+    cfg = _tiny_cfg(tiny_domains, tmp_path / "stack", 6)
+    cfg.eval_every = 1
+    result = train_stack(cfg, levels=2, mapped="disk", progress=False, checkpoint="last")
+    assert [r["last"] for r in result["levels"]] == [
+        CSVLog(tmp_path / "stack" / f"level_{k}" / "eval.csv").read()[-1]["FD-EffNetLite0"] for k in (0, 1)
+    ]
+    t0, t1 = (load_solver(tmp_path / "stack" / f"level_{k}", "last")[0] for k in (0, 1))
+    shards = ShardSource(tmp_path / "stack" / "level_1" / "mapped_source" / "test")
+    x = open_domain(tiny_domains[0], 16).source.subset(shards.names).tensor()
+    assert torch.allclose(shards.tensor(), t0.map(x), atol=1e-5)  # level 1 learnt from T0's last map
+    # a level-0 best checkpoint that is not its last (here: other weights of the same shape) is ignored
+    best0 = tmp_path / "stack" / "level_0" / "checkpoints" / "best.pt"
+    best0.write_bytes((tmp_path / "stack" / "level_1" / "checkpoints" / "last.pt").read_bytes())
+    assert not torch.allclose(load_solver(tmp_path / "stack" / "level_0", "best")[0].map(x), t0.map(x))
+    mapping, _, _ = load_stack(tmp_path / "stack", level=1)
+    assert torch.allclose(mapping(x), t1.map(t0.map(x)), atol=1e-5)
+    with pytest.raises(DataError, match="checkpoint=last; resume it with the same options"):
+        train_stack(cfg, levels=2, mapped="disk", progress=False)
 
 
 def test_not_autoencoder_trains_its_potential_and_shares_the_baseline_architecture(tiny_domains, tmp_path, capsys):

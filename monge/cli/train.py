@@ -45,7 +45,9 @@ def cmd_ae(args: argparse.Namespace) -> None:
 def cmd_stack(args: argparse.Namespace) -> None:
     from ..train.stack import train_stack
 
-    result = train_stack(config_from_args(args), args.levels, args.warm_start, args.mapped, progress=True)
+    result = train_stack(
+        config_from_args(args), args.levels, args.warm_start, args.mapped, progress=True, checkpoint=args.checkpoint
+    )
     if result["rank"] != 0:
         return
     table = [
@@ -91,7 +93,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     sk = sub.add_parser("stack", help="train a stack of NOT maps, each from the previous level's output to TARGET")
     sk.add_argument("--levels", type=int, default=3)
-    sk.add_argument("--warm-start", action="store_true", help="start level k+1 from level k's best weights")
+    sk.add_argument("--warm-start", action="store_true", help="start level k+1 from level k's weights")
+    sk.add_argument(
+        "--checkpoint",
+        choices=["best", "last"],
+        default="best",
+        help="each level's checkpoint that maps the next level's source and is composed: best (lowest "
+        "held-out metric, the published protocol) or last (nothing chosen on the test split)",
+    )
     sk.add_argument(
         "--mapped",
         choices=["disk", "fly"],

@@ -102,11 +102,11 @@ class ShardSource(ImageSource):
         return cls(folder)
 
 
-def _maps_id(out: Path, k: int) -> str:
-    """A fingerprint of the best checkpoints of levels 0..k-1, which map level k's source."""
+def _maps_id(out: Path, k: int, which: str) -> str:
+    """A fingerprint of the ``which`` checkpoints of levels 0..k-1, which map level k's source."""
     digest = hashlib.sha256()
     for j in range(k):
-        with checkpoint_path(_level_dir(out, j), "best").open("rb") as fh:
+        with checkpoint_path(_level_dir(out, j), which).open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()
@@ -141,7 +141,8 @@ def load_stack(
     level = int(level)
     if not 0 <= level < meta["levels"] or not (_level_dir(out, level) / "checkpoints").exists():
         raise DataError(f"{out}: no trained level {level}")
-    loaded = [load_solver(_level_dir(out, k), "best", device) for k in range(level + 1)]
+    which = meta.get("checkpoint", "best")  # stacks from before 0.4 composed best checkpoints
+    loaded = [load_solver(_level_dir(out, k), which, device) for k in range(level + 1)]
     return ComposedMap([solver for solver, _ in loaded]), loaded[0][1], level
 
 
@@ -163,6 +164,7 @@ def level_table(out: Path, levels: int) -> list[dict]:
                 "mean": float(values.mean()),
                 "std": float(values.std()),
                 "best_step": int(best["step"]),
+                "last": float(values[-1]),
                 **{key: v for key, v in best.items() if key not in ("step", metric)},
             }
         )
@@ -170,27 +172,43 @@ def level_table(out: Path, levels: int) -> list[dict]:
 
 
 def train_stack(
-    cfg: TrainConfig, levels: int = 3, warm_start: bool = False, mapped: str = "disk", progress: bool = True
+    cfg: TrainConfig,
+    levels: int = 3,
+    warm_start: bool = False,
+    mapped: str = "disk",
+    progress: bool = True,
+    checkpoint: str = "best",
 ) -> dict:
     """Train (or resume) a stack of ``levels`` NOT maps into ``cfg.out``; returns the per-level table.
+
+    ``checkpoint``: each level maps the next level's source (and is composed) at its ``best``
+    checkpoint (lowest held-out metric: the published protocol, which chooses on the test split) or
+    at its ``last`` one (nothing chosen on the test split).
 
     With several devices every rank trains each level; rank 0 alone writes (shards, reports)."""
     from ..engine import make_fabric
 
     if mapped not in ("disk", "fly"):
         raise ConfigError("mapped", f"{mapped!r} is not one of disk, fly")
+    if checkpoint not in ("best", "last"):
+        raise ConfigError("checkpoint", f"{checkpoint!r} is not one of best, last")
     fabric = make_fabric(cfg.device, cfg.devices, cfg.num_nodes, cfg.precision)
     rank0 = fabric.is_global_zero
     out = Path(cfg.out)
     meta_path = out / "stack.json"
     if meta_path.exists():
         meta = json.loads(meta_path.read_text())
-        if (meta["levels"], meta["warm_start"], meta["mapped"]) != (levels, warm_start, mapped):
+        started = (meta["levels"], meta["warm_start"], meta["mapped"], meta.get("checkpoint", "best"))
+        if started != (levels, warm_start, mapped, checkpoint):
             raise DataError(
                 f"{meta_path}: this stack was started with levels={meta['levels']}, warm_start="
-                f"{meta['warm_start']}, mapped={meta['mapped']}; resume it with the same options"
+                f"{meta['warm_start']}, mapped={meta['mapped']}, checkpoint={started[3]}; "
+                "resume it with the same options"
             )
-    meta = {"levels": levels, "warm_start": warm_start, "mapped": mapped, "config": cfg.to_dict(), "best_level": None}
+    meta = {
+        **dict(levels=levels, warm_start=warm_start, mapped=mapped, checkpoint=checkpoint),
+        **dict(config=cfg.to_dict(), best_level=None),
+    }
     if rank0:
         _level_dir(out, 0).mkdir(parents=True, exist_ok=True)
         atomic_write_text(meta_path, json.dumps(meta, indent=2))
@@ -208,7 +226,7 @@ def train_stack(
             if mapped == "disk":
                 shards = run / "mapped_source"
                 if rank0:  # only rank 0 writes shards: only it reads the earlier checkpoints' fingerprint
-                    maps_id = _maps_id(out, k)
+                    maps_id = _maps_id(out, k, checkpoint)
                     for part, source in (("train", src_train), ("test", src_test)):
                         if not _shards_current(shards / part, maps_id):  # missing, or an earlier level changed
                             ShardSource.write(source, mapping, shards / part, maps_id=maps_id)
@@ -220,10 +238,10 @@ def train_stack(
             resume = (run / "checkpoints" / "last.pt").exists()
             init = None
             if warm_start and k > 0 and not resume:
-                prev = load_checkpoint(_level_dir(out, k - 1) / "checkpoints" / "best.pt")["solver"]
+                prev = load_checkpoint(checkpoint_path(_level_dir(out, k - 1), checkpoint))["solver"]
                 init = {"T": prev["T"], "f": prev["f"]}
             train(level_cfg, resume=resume, progress=progress, data=data, init=init, fabric=fabric)
-        solvers.append(load_solver(run, "best", str(fabric.device))[0])
+        solvers.append(load_solver(run, checkpoint, str(fabric.device))[0])
 
     table = level_table(out, levels)
     meta["best_level"] = min(table, key=lambda r: r["min"])["level"]

@@ -88,6 +88,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=["auto", "32", "bf16-mixed"],
         help="auto (default): bfloat16 autocast where the device has fast bf16 (AMX CPUs, CUDA)",
     )
+    st.add_argument(
+        "--search-every",
+        type=int,
+        help=f"find relaxed EMD's nearest pairs every this many steps, reusing them in between "
+        f"(default {d.search_every}; 1 searches every step, as published)",
+    )
     st.add_argument("--save-scales", action="store_true", help="also write each scale's result")
     add_json(st)
     st.set_defaults(func=cmd_style)

@@ -30,6 +30,7 @@ class StyleOptions:
     backbone: str = "effnet-lite0"
     seed: int = 0
     precision: str = "auto"
+    search_every: int = 5  # nearest-neighbour pairs found afresh every this many steps (1: every step)
 
     def kwargs(self) -> dict[str, Any]:
         """The keyword arguments of ``stylize``."""

@@ -72,7 +72,7 @@ def stylize(
     n_samples: int = 1024,
     n_style: int = 5000,
     resample_every: int = 10,
-    search_every: int = 1,
+    search_every: int = 5,
     seed: int = 0,
     device: str = "auto",
     precision: str = "auto",

@@ -90,6 +90,26 @@ def set_threads(threads: int | None = None) -> int:
 PRECISIONS = {"32": "32-true", "32-true": "32-true", "bf16-mixed": "bf16-mixed", "16-mixed": "16-mixed"}
 
 
+def fast_bf16(device: torch.device | str) -> bool:
+    """Whether ``device`` computes in bfloat16 faster than in float32: CUDA with bf16, or a CPU
+    whose oneDNN has bf16 kernels (AMX or AVX512-BF16)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    return (
+        device.type == "cpu"
+        and torch.backends.mkldnn.is_available()
+        and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    )
+
+
+def resolve_precision(precision: str, device: torch.device | str) -> str:
+    """``auto``: bf16-mixed where :func:`fast_bf16`, else 32; any other value unchanged."""
+    if precision != "auto":
+        return precision
+    return "bf16-mixed" if fast_bf16(device) else "32"
+
+
 def make_fabric(
     device: str = "cpu", devices: int = 1, num_nodes: int = 1, precision: str = "32", strategy: str = "auto"
 ):
@@ -100,9 +120,10 @@ def make_fabric(
     """
     from lightning_fabric import Fabric
 
-    if precision not in PRECISIONS:
-        raise ConfigError("precision", f"{precision!r} is not one of 32, bf16-mixed, 16-mixed")
     accelerator, _, index = device.partition(":")
+    precision = resolve_precision(precision, accelerator if accelerator in ("cpu", "cuda") else "cpu")
+    if precision not in PRECISIONS:
+        raise ConfigError("precision", f"{precision!r} is not one of auto, 32, bf16-mixed, 16-mixed")
     if accelerator not in ("cpu", "cuda", "mps"):
         raise ConfigError("device", f"{device!r} is not cpu, cuda, cuda:N or mps")
     if accelerator == "cuda" and not torch.cuda.is_available():

@@ -1,4 +1,4 @@
-"""Process-level settings of monge.engine: the CPU allocator tuning that the CLI applies."""
+"""Process-level settings of monge.engine: the CPU allocator tuning that the CLI applies, the precision."""
 
 import platform
 import resource
@@ -44,3 +44,14 @@ def test_tuned_allocator_reuses_freed_tensor_memory(monkeypatch):
     # Untuned, every step faults in all 32,768 pages again (655,400 over 20 steps, measured); tuned,
     # 0 in a fresh process and one stray 64 MiB block (16,384) inside the test session. Ask for 10x.
     assert sum(step() for _ in range(20)) < 20 * 32768 / 10
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_auto_precision_computes_in_bf16_only_where_it_is_fast(monkeypatch, fast):
+    from monge.engine import make_fabric
+
+    monkeypatch.setattr("monge.engine.fast_bf16", lambda device: fast)
+    fabric = make_fabric("cpu", precision="auto")
+    with fabric.autocast():
+        out = torch.nn.Linear(4, 4)(torch.randn(2, 4))
+    assert out.dtype == (torch.bfloat16 if fast else torch.float32)

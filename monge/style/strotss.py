@@ -19,7 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..engine import resolve_device
+from ..engine import resolve_device, resolve_precision
 from ..errors import ConfigError, DataError, DivergenceError
 from .hypercolumns import label_map, make_extractor, sample_hypercolumns, sample_xy
 from .losses import MomentLoss, PaletteLoss, RelaxedEMD, SelfSimilarityLoss, StyleTarget
@@ -237,15 +237,7 @@ def _autocast(device: torch.device, precision: str):
     """The autocast context of ``precision`` (32, bf16-mixed or auto) on ``device``."""
     if precision not in ("auto", "32", "bf16-mixed"):
         raise ConfigError("precision", f"{precision!r} is not one of auto, 32, bf16-mixed")
-    if precision == "auto":
-        fast = (
-            (torch.cuda.is_available() and torch.cuda.is_bf16_supported())
-            if device.type == "cuda"
-            else device.type == "cpu"
-            and torch.backends.mkldnn.is_available()
-            and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-        )
-        precision = "bf16-mixed" if fast else "32"
+    precision = resolve_precision(precision, device)
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16-mixed")
 
 

@@ -137,7 +137,11 @@ class TrainConfig:
     devices: int = option(1, "data-parallel processes on this node (DDP; batch_size is global)", group="scale")
     num_nodes: int = option(1, "nodes (launch the same command on each, as with torchrun)", group="scale")
     precision: str = option(
-        "32", "float precision (16-mixed needs CUDA)", ("32", "bf16-mixed", "16-mixed"), group="scale"
+        "32",
+        "float precision (16-mixed needs CUDA; auto: bf16-mixed where the device has fast bfloat16, "
+        "CUDA or a CPU with AMX or AVX512-BF16, else 32)",
+        ("auto", "32", "bf16-mixed", "16-mixed"),
+        group="scale",
     )
     sync_batchnorm: bool = option(False, "BatchNorm statistics over the global batch (CUDA DDP)", group="scale")
     channels_last: bool = option(None, "NHWC memory layout for the convolutions", group="scale")

@@ -25,6 +25,8 @@ def main() -> None:
     p.add_argument("--pair", default="mix3tomix10")
     p.add_argument("--seed", type=int, default=0, help="0: the published instance")
     p.add_argument("--lr", type=float, default=1e-3, help="NOT's Adam learning rate (cosine-decayed)")
+    p.add_argument("--ema", type=float, default=0.0, help="map with a moving average of its weights (e.g. 0.999)")
+    p.add_argument("--batch", type=int, default=1024)
     p.add_argument("--cold", action="store_true", help="start NOT at the identity, not at the best linear map")
     p.add_argument("--out", help="append each dimension's JSON result to this file (one line each)")
     args = p.parse_args()
@@ -35,7 +37,16 @@ def main() -> None:
     for dim, n in zip(args.dims, steps):
         t0 = time.perf_counter()
         r = run_w2(
-            dim, args.pair, n, seed=args.seed, progress=False, hidden=args.hidden, lr=args.lr, warm=not args.cold
+            dim,
+            args.pair,
+            n,
+            args.batch,
+            seed=args.seed,
+            progress=False,
+            hidden=args.hidden,
+            lr=args.lr,
+            warm=not args.cold,
+            ema=args.ema,
         )
         r.update(cpu=cpu_name(), wall_seconds=round(time.perf_counter() - t0, 1))
         rows.append(r)

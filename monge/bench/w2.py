@@ -26,7 +26,7 @@ from ..metrics import l2_uvp
 from ..ot.costs import QuadraticCost
 from ..ot.gaussian import fit_gaussian_ot
 from ..ot.nets import MLP, QuadraticMLP, ResidualMLP
-from ..ot.solver import NOT
+from ..ot.solver import NOT, cosine_schedule
 
 PACKAGED_DATA = Path(__file__).parents[1] / "assets" / "w2bench"
 DIMS = (2, 4, 8, 16, 32, 64, 128)
@@ -223,9 +223,7 @@ def not_solver(
         f: nn.Module = QuadraticMLP(dim, (h, h, h), activation=nn.SiLU, curvature=1.0 / dim)
     else:
         f = MLP(dim, 1, (h, h, h), activation=nn.SiLU)
-    schedule = None
-    if cosine_steps:
-        schedule = lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, cosine_steps)  # noqa: E731
+    schedule = cosine_schedule(cosine_steps) if cosine_steps else None
     return NOT(T, f, QuadraticCost(), t_steps=t_steps, lr=lr, weight_decay=0.0, ema=ema, scheduler=schedule)
 
 
@@ -244,11 +242,13 @@ def run_w2(
     t_steps: int = 10,
     skip: bool = True,
     warm: bool = True,
+    ema: float = 0.0,
 ) -> dict:
     """L2-UVP (%) of the identity, the best linear map, POT's discrete OT and monge's NOT on one pair.
 
     ``seed=0`` scores the published instance of the benchmark; every method sees the same samples.
-    ``warm`` starts NOT at the linear map (:func:`warm_start`; needs ``skip``).
+    ``warm`` starts NOT at the linear map (:func:`warm_start`; needs ``skip``); ``ema`` maps with a
+    moving average of the map's weights (this decay per map update; 0: off).
     """
     torch.manual_seed(seed)
     problem = mix3tomix10(dim, data_dir, seed) if pair == "mix3tomix10" else gaussian_pair(dim, seed)
@@ -272,7 +272,7 @@ def run_w2(
     if importlib.util.find_spec("ot") is not None:  # POT is the [bench] extra: without it, no discrete row
         score("pot-emd", lambda: discrete_ot_map(x_fit[:n_discrete], y_fit[:n_discrete]), samples=n_discrete)
 
-    solver = not_solver(dim, hidden, lr, t_steps, skip, cosine_steps=steps)
+    solver = not_solver(dim, hidden, lr, t_steps, skip, ema=ema, cosine_steps=steps)
     if warm:
         warm_start(solver, x_fit, y_fit)
 
@@ -289,6 +289,7 @@ def run_w2(
         t_steps=t_steps,
         skip=skip,
         warm_start=warm,
+        ema=ema,
     )
     published = pair == "mix3tomix10" and seed == 0
     return {

@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 import torch
@@ -66,6 +67,18 @@ def frozen(module: nn.Module):
 def trainable(module: nn.Module) -> list[nn.Parameter]:
     """The weights an optimiser should update: those that require gradients."""
     return [p for p in module.parameters() if p.requires_grad]
+
+
+def cosine_decay(step: int, steps: int) -> float:
+    """The learning-rate factor at ``step`` of ``steps``: from 1 down to 0 along half a cosine."""
+    return 0.5 * (1 + math.cos(math.pi * min(step, steps) / max(1, steps)))
+
+
+def cosine_schedule(steps: int) -> Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]:
+    """A ``scheduler`` factory for :class:`NOT`: the learning rate decays to zero over ``steps`` outer
+    iterations, in closed form (a resumed run that asks for more steps stretches the decay over its
+    new length; a checkpoint keeps the step count, not the horizon)."""
+    return lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, partial(cosine_decay, steps=steps))
 
 
 def apply_map(net: nn.Module, x: torch.Tensor, draws: int, z_channels: int = 0, z_std: float = 0.1) -> torch.Tensor:

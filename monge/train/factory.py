@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from functools import partial
 from pathlib import Path
 
 import torch
@@ -14,7 +12,7 @@ from ..ot.autoencoder import ConvAutoEncoder, ReconstructionSolver
 from ..ot.costs import make_cost
 from ..ot.feature_potential import EffNetPotential, SumPotential
 from ..ot.nets import ResNetPotential, UNet, spectral_normalise
-from ..ot.solver import NOT
+from ..ot.solver import NOT, cosine_schedule
 from ..runs import load_checkpoint, save_state
 from .config import TrainConfig
 
@@ -49,10 +47,7 @@ def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
     if cfg.compile:
         T.compile()
         f.compile()
-    scheduler = None
-    if cfg.lr_schedule == "cosine":  # closed form over the configured steps: a resume that extends the run
-        # stretches the decay over its new length (a checkpoint keeps the step count, not the horizon)
-        scheduler = lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, partial(cosine_decay, steps=cfg.steps))  # noqa: E731
+    scheduler = cosine_schedule(cfg.steps) if cfg.lr_schedule == "cosine" else None
     solver_cls = NOT
     if cfg.objective == "reconstruction":
         solver_cls = ReconstructionSolver
@@ -71,11 +66,6 @@ def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
         device=None if fabric is not None else cfg.device,
         fabric=fabric,
     )
-
-
-def cosine_decay(step: int, steps: int) -> float:
-    """The learning-rate factor at ``step`` of ``steps``: from 1 down to 0 along half a cosine."""
-    return 0.5 * (1 + math.cos(math.pi * min(step, steps) / max(1, steps)))
 
 
 def save_checkpoint(path: Path, solver: NOT, cfg: TrainConfig, data_rng: torch.Generator, extra: dict) -> None:

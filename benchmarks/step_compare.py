@@ -12,13 +12,11 @@ the median of the repeats and the ratio.
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 
 import torch
+from style_speed import in_checkout  # the sibling script (python puts its folder first on the path)
 
 from monge.engine import cpu_name
 
@@ -48,18 +46,9 @@ def median(fn):
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 t, f = median(lambda: solver.t_update(x)), median(lambda: solver.f_update(x, y))
-print(json.dumps({"T_step_s": t, "f_step_s": f, "precision": cfg.precision}))
+import monge
+print(json.dumps({"T_step_s": t, "f_step_s": f, "precision": cfg.precision, "code": monge.__file__}))
 """
-
-
-def measure(checkout: Path, job: dict) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(checkout)}
-    done = subprocess.run(
-        [sys.executable, "-c", STEP, json.dumps(job)], env=env, capture_output=True, text=True, check=False
-    )
-    if done.returncode:
-        raise SystemExit(f"{checkout}: the measurement failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -75,7 +64,7 @@ def main() -> None:
     runs: dict[str, list[dict]] = {name: [] for name in checkouts}
     for _ in range(args.repeats):
         for name, checkout in checkouts.items():
-            runs[name].append(measure(checkout, job))
+            runs[name].append(in_checkout(checkout, STEP, job))
     medians = {
         name: {key: statistics.median(r[key] for r in rows) for key in ("T_step_s", "f_step_s")}
         for name, rows in runs.items()

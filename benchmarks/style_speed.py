@@ -50,23 +50,36 @@ t0, c0 = time.perf_counter(), time.process_time()
 result = stylize(content, style, progress=False, **args)
 seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
 torch.save(result.image, out)
-print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "final_losses": result.history[-1]}))
+import monge
+code = monge.__file__
+print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "final_losses": result.history[-1], "code": code}))
 """
 
 
 def run_once(checkout: Path, job: dict, out: Path) -> dict:
     """One stylize run with ``checkout``'s code in a fresh process; its seconds and final losses."""
+    return in_checkout(checkout, RUN, {**job, "out": str(out)})
+
+
+def in_checkout(checkout: Path, code: str, job: dict) -> dict:
+    """Run ``code`` with ``checkout``'s monge in a fresh process (from inside the checkout: ``-c`` puts the
+    working directory first on the path); its last line of output, as JSON, which must name the
+    monge module it imported (``code``)."""
     env = {**os.environ, "PYTHONPATH": str(checkout)}
     done = subprocess.run(
-        [sys.executable, "-c", RUN, json.dumps({**job, "out": str(out)})],
+        [sys.executable, "-c", code, json.dumps(job)],
         env=env,
+        cwd=checkout,
         capture_output=True,
         text=True,
         check=False,
     )
     if done.returncode:
         raise SystemExit(f"{checkout}: the run failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if not Path(result["code"]).resolve().is_relative_to(checkout.resolve()):
+        raise SystemExit(f"{checkout}: the run imported monge from {result['code']}, not from the checkout")
+    return result
 
 
 def main() -> None:

@@ -215,7 +215,8 @@ def demo_config(out: str = "runs/demo", steps: int = 300, eval_images: int = 379
 
     The strong cost with the levers that won the translation ladder at this budget
     (benchmarks/README.md): a potential on frozen EfficientNet-Lite0 features, shifted and cut-out
-    copies of T(x) and y for it, and a moving average of the map's weights."""
+    copies of T(x) and y for it, a moving average of the map's weights, and Adam at 1e-3 decayed to
+    zero along a cosine."""
     return TrainConfig(
         source="emoji:twitter",
         target="emoji:google",
@@ -228,4 +229,6 @@ def demo_config(out: str = "runs/demo", steps: int = 300, eval_images: int = 379
         f_net="effnet",
         augment="translation,cutout",
         ema=0.999,
+        lr=1e-3,
+        lr_schedule="cosine",
     )

@@ -37,9 +37,10 @@ RUN = """
 import json, sys, time, inspect, torch
 try:
     from monge.style.strotss import stylize
-except ImportError:
+    from monge.data.images import load_image
+except ImportError:  # checkouts before the layout by concern
     from monge.style import stylize
-from monge.data.images import load_image
+    from monge.data import load_image
 from monge.engine import tune_cpu_allocator
 args = json.loads(sys.argv[1])
 tune_cpu_allocator()

@@ -81,7 +81,8 @@ def test_a_job_streams_each_scale_and_its_style_file_reproduces_the_image(tmp_pa
     fractions = [p for k, p in events if k == "progress"]
     assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
     result, style_file = events[-1][1]
-    assert json.loads(style_file.read_text())["scales"] == 2
+    record = json.loads(style_file.read_text())
+    assert record["scales"] == 2 and len(record["history"]) == 2 * 3 and record["seconds"] > 0  # as the CLI's
     again = tmp_path / "again.png"
     assert main(["style", "--config", str(style_file), "--out", str(again)]) == 0
     assert np.array_equal(np.asarray(Image.open(again)), np.asarray(Image.open(result)))

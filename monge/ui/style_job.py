@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,6 +141,7 @@ class StyleJob:
             if self.content_mask is not None and self.style_mask is not None:
                 masks = {"content_mask": pil_to_tensor(self.content_mask), "style_mask": pil_to_tensor(self.style_mask)}
             try:
+                t0 = time.perf_counter()
                 result = stylize(
                     pil_to_tensor(self.content),
                     pil_to_tensor(self.style),
@@ -151,7 +153,8 @@ class StyleJob:
                 )
                 out = self.folder / "result.png"
                 save_png(result.image, out)
-                write_style_file(self.folder / "style.json", self.options, inputs)
+                record = {"seconds": round(time.perf_counter() - t0, 1), "history": result.history}
+                write_style_file(self.folder / "style.json", self.options, inputs, **record)
                 events.put(("done", (out, self.folder / "style.json")))
             except BaseException as err:  # noqa: BLE001 - handed to the page's thread, which raises it there
                 events.put(("error", err))

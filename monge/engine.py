@@ -121,11 +121,11 @@ def make_fabric(
     from lightning_fabric import Fabric
 
     accelerator, _, index = device.partition(":")
-    precision = resolve_precision(precision, accelerator if accelerator in ("cpu", "cuda") else "cpu")
-    if precision not in PRECISIONS:
-        raise ConfigError("precision", f"{precision!r} is not one of auto, 32, bf16-mixed, 16-mixed")
     if accelerator not in ("cpu", "cuda", "mps"):
         raise ConfigError("device", f"{device!r} is not cpu, cuda, cuda:N or mps")
+    precision = resolve_precision(precision, accelerator)  # judged on the device that computes
+    if precision not in PRECISIONS:
+        raise ConfigError("precision", f"{precision!r} is not one of auto, 32, bf16-mixed, 16-mixed")
     if accelerator == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device", f"{device}: CUDA is not available on this machine")
     if index and devices > 1:

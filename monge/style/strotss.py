@@ -41,13 +41,13 @@ def _resize_long(img: torch.Tensor, long_side: int) -> torch.Tensor:
     return F.interpolate(img[None], size=size, mode="bilinear", align_corners=False, antialias=scale < 1)[0]
 
 
-def _check_options(alpha: float, size: int, steps: int, lr: float, scales: int) -> None:
+def _check_options(alpha: float, size: int, steps: int, lr: float, scales: int, search_every: int) -> None:
     """Refuse settings that cannot give an image, by parameter name."""
     if not alpha >= 0 or alpha == float("inf"):
         raise ConfigError("alpha", f"{alpha} is not a finite weight >= 0")
     if not 0 < lr < 1:
         raise ConfigError("lr", f"{lr} is not in (0, 1)")
-    for key, value in (("steps", steps), ("scales", scales)):
+    for key, value in (("steps", steps), ("scales", scales), ("search_every", search_every)):
         if value < 1:
             raise ConfigError(key, f"{value} is not positive")
     if scales >= 1 and size // 2 ** (scales - 1) < 16:
@@ -100,9 +100,7 @@ def stylize(
     n_samples x n_style pairs, most of a step's loss time) are found afresh every this many steps and
     at each resampling, and reused in between (each step still scores its pairs exactly).
     """
-    _check_options(alpha, size, steps, lr, scales)
-    if search_every < 1:
-        raise ConfigError("search_every", f"{search_every} is not positive")
+    _check_options(alpha, size, steps, lr, scales, search_every)
     if min(content.shape[-2:]) < 16 or min(style.shape[-2:]) < 16:
         raise DataError("content and style images must be at least 16 px on each side")
     sizes = [size // 2 ** (scales - 1 - i) for i in range(scales)]

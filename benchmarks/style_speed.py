@@ -57,11 +57,6 @@ print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "final_losses"
 """
 
 
-def run_once(checkout: Path, job: dict, out: Path) -> dict:
-    """One stylize run with ``checkout``'s code in a fresh process; its seconds and final losses."""
-    return in_checkout(checkout, RUN, {**job, "out": str(out)})
-
-
 def in_checkout(checkout: Path, code: str, job: dict) -> dict:
     """Run ``code`` with ``checkout``'s monge in a fresh process (from inside the checkout: ``-c`` puts the
     working directory first on the path); its last line of output, as JSON, which must name the
@@ -111,7 +106,7 @@ def main() -> None:
             for name, checkout in checkouts.items():
                 extra = {"search_every": args.search_every} if name == "this" and args.search_every else {}
                 out = Path(tmp) / f"{name}.pt"
-                done = run_once(checkout, {**job, **extra}, out)
+                done = in_checkout(checkout, RUN, {**job, **extra, "out": str(out)})
                 times[name].append(round(done["seconds"], 1))
                 cpu_times[name].append(round(done["cpu_seconds"], 1))
                 losses[name] = {k: round(v, 4) for k, v in done["final_losses"].items()}

@@ -3,10 +3,10 @@
     python benchmarks/translation.py --direction twitter-google --seeds 0 1 --steps 300 \
         --recipe '{"augment": "translation,cutout", "ema": 0.999}' --out results/ladder
 
-For each direction and seed: NOT is trained (cpu preset plus ``--recipe``, one evaluation at the
-end, scored at its *last* step: nothing is chosen on the test split); CycleGAN and the supervised
-ceiling (NOT's map network, trained with the hidden pairs) are then trained for the same wall-clock
-time; the identity, per-image palette transfer and a Gaussian colour OT map need no training.
+For each direction and seed: NOT is trained once per ``--costs`` (cpu preset plus ``--recipe``, one
+evaluation at the end, scored at its *last* step: nothing is chosen on the test split); CycleGAN and the supervised
+ceiling (NOT's map network, trained with the hidden pairs) are then trained for the first NOT run's
+wall-clock time; the identity, per-image palette transfer and a Gaussian colour OT map need no training.
 Everything is scored by :func:`monge.bench.ladder.score_methods` on the run's held-out test pairs.
 Writes ``ladder.json`` and ``ladder.md`` per direction and seed under ``--out``.
 """
@@ -24,24 +24,48 @@ from monge.bench.ladder import ladder_table, mse_progress, score_methods
 from monge.bench.pairs import held_out_pairs
 from monge.bench.supervised import train_supervised
 from monge.engine import cpu_name
-from monge.train.config import TrainConfig
+from monge.train.config import COSTS, TrainConfig
 from monge.train.factory import load_solver
 from monge.train.loop import train
 
 DIRECTIONS = {"twitter-google": ("emoji:twitter", "emoji:google"), "google-twitter": ("emoji:google", "emoji:twitter")}
 
 
-def one(direction: str, seed: int, steps: int, recipe: dict, out: Path, progress: bool, peers: bool = True) -> dict:
+def train_not(direction: str, seed: int, steps: int, recipe: dict, folder: Path, progress: bool):
+    """One NOT run of the ladder (resumed or reused when its folder has one), its wall time and solver."""
     source, target = DIRECTIONS[direction]
-    folder = out / direction / f"seed{seed}"
-    base = dict(source=source, target=target, out=str(folder / "not"), steps=steps, eval_every=steps, eval_images=1000)
+    base = dict(source=source, target=target, out=str(folder), steps=steps, eval_every=steps, eval_images=1000)
     cfg = TrainConfig.from_dict({**base, "seed": seed, **recipe})
-    earlier = folder / "not" / "summary.json"  # a finished NOT run is reused: its training time is the budget
+    earlier = folder / "summary.json"  # a finished NOT run is reused: its training time is the budget
     earlier_seconds = json.loads(earlier.read_text())["seconds"] if earlier.exists() else 0.0
     t0 = time.perf_counter()
-    summary = train(cfg, resume=(folder / "not" / "checkpoints" / "last.pt").exists(), progress=progress)
-    budget = max(summary.seconds, earlier_seconds) or time.perf_counter() - t0
+    summary = train(cfg, resume=(folder / "checkpoints" / "last.pt").exists(), progress=progress)
+    seconds = max(summary.seconds, earlier_seconds) or time.perf_counter() - t0
     solver, cfg = load_solver(cfg.out, "last")
+    return solver, cfg, {"steps": summary.steps, "seconds": seconds}
+
+
+def one(
+    direction: str,
+    seed: int,
+    steps: int,
+    recipe: dict,
+    out: Path,
+    progress: bool,
+    peers: bool = True,
+    costs: tuple[str, ...] = ("strong",),
+) -> dict:
+    source, target = DIRECTIONS[direction]
+    folder = out / direction / f"seed{seed}"
+    runs = {}  # the first cost's run is in not/ (as before costs were compared); the others in not-<cost>/
+    for i, cost in enumerate(costs):
+        run_recipe = {**recipe, "cost": cost} if cost != recipe.get("cost", "strong") else recipe
+        runs[f"NOT ({cost}, last step)"] = train_not(
+            direction, seed, steps, run_recipe, folder / ("not" if i == 0 else f"not-{cost}"), progress
+        )
+    not_name = next(iter(runs))
+    _, cfg, extra = runs[not_name]
+    budget = extra["seconds"]  # the peers get the first cost's wall time
     pairs = held_out_pairs(cfg.out, source, target, cfg.size, train_limit=4000)
     colour = gaussian_colour_map(pairs.x_train[:1000], pairs.y_train[:1000])
     palette_pixels = pairs.y_train[:2000]
@@ -49,19 +73,21 @@ def one(direction: str, seed: int, steps: int, recipe: dict, out: Path, progress
         "identity": lambda x: x,
         "palette transfer (per image, POT EMD)": lambda x: palette_transfer(x, palette_pixels),
         "Gaussian colour OT (global)": colour,
-        f"NOT ({cfg.cost}, last step)": lambda x: solver.map(x),
     }
-    extras = {f"NOT ({cfg.cost}, last step)": {"steps": summary.steps, "seconds": budget}}
+    extras = {}
+    for name, (solver, _, extra) in runs.items():
+        methods[name] = solver.map
+        extras[name] = extra
+    ceiling_name = "supervised ceiling (hidden pairs, L2)"
     if peers:  # the trained peer and ceiling, each for NOT's wall time (a lever probe may skip them)
         cyclegan = train_cyclegan(pairs.x_train, pairs.y_train, budget, seed=seed, progress=progress)
         ceiling = train_supervised(pairs.x_train_pairs, pairs.y_train_pairs, cfg, budget, progress=progress)
         methods["CycleGAN (equal wall clock)"] = cyclegan.map
-        methods["supervised ceiling (hidden pairs, L2)"] = ceiling.map
+        methods[ceiling_name] = ceiling.map
         extras["CycleGAN (equal wall clock)"] = {"steps": cyclegan.steps, "seconds": cyclegan.seconds}
-        extras["supervised ceiling (hidden pairs, L2)"] = {"steps": ceiling.steps, "seconds": ceiling.seconds}
+        extras[ceiling_name] = {"steps": ceiling.steps, "seconds": ceiling.seconds}
     torch.manual_seed(seed)
     rows = score_methods(pairs, methods, extras, size=cfg.size, seed=seed)
-    not_name = f"NOT ({cfg.cost}, last step)"
     result = {
         "direction": direction,
         "seed": seed,
@@ -71,7 +97,7 @@ def one(direction: str, seed: int, steps: int, recipe: dict, out: Path, progress
         "cpu": cpu_name(),
         "threads": torch.get_num_threads(),
         "rows": rows,
-        "NOT MSE progress to ceiling": mse_progress(rows, not_name, "supervised ceiling (hidden pairs, L2)")
+        "NOT MSE progress to ceiling": {name: mse_progress(rows, name, ceiling_name) for name in runs}
         if peers
         else None,
     }
@@ -92,11 +118,27 @@ def main() -> None:
     p.add_argument("--out", default="results/ladder")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--no-peers", action="store_true", help="skip CycleGAN and the ceiling (a quick lever probe)")
+    p.add_argument(
+        "--costs",
+        nargs="+",
+        choices=COSTS,
+        default=["strong"],
+        help="one NOT row per transport cost, each trained with the recipe; the peers get the first one's wall time",
+    )
     args = p.parse_args()
     recipe = json.loads(args.recipe)
     for direction in args.direction:
         for seed in args.seeds:
-            one(direction, seed, args.steps, recipe, Path(args.out), not args.no_progress, not args.no_peers)
+            one(
+                direction,
+                seed,
+                args.steps,
+                recipe,
+                Path(args.out),
+                not args.no_progress,
+                not args.no_peers,
+                tuple(args.costs),
+            )
 
 
 if __name__ == "__main__":

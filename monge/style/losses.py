@@ -47,13 +47,15 @@ class _Gram(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, u: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(u)
-        return u @ u.T  # in autocast's dtype when it is on
+        cast = u.to(_product_dtype(u.device))  # cast once, and kept for the backward (autocast would cast twice)
+        ctx.dtype = u.dtype
+        ctx.save_for_backward(cast)
+        return cast @ cast.T
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
-        (u,) = ctx.saved_tensors
-        return ((grad + grad.T) @ u.to(grad.dtype)).to(u.dtype)
+        (cast,) = ctx.saved_tensors
+        return ((grad + grad.T).to(cast.dtype) @ cast).to(ctx.dtype)
 
 
 def gram(u: torch.Tensor) -> torch.Tensor:
@@ -103,7 +105,8 @@ def _as_target(s: torch.Tensor | StyleTarget) -> StyleTarget:
     return s if isinstance(s, StyleTarget) else StyleTarget(s)
 
 
-# each output sample's nearest style sample, and each style sample's nearest output sample
+# what a loss's ``match`` found (each output sample's nearest style sample and each style sample's
+# nearest output sample), in the form its ``forward`` scores fastest
 Pairs = tuple[torch.Tensor, torch.Tensor]
 
 
@@ -112,24 +115,26 @@ class RelaxedEMD(nn.Module):
 
     :meth:`match` finds the nearest neighbours (no gradient); ``forward`` scores given pairs exactly
     (with gradient), finding them first when none are given: a caller may reuse pairs for a few
-    steps while the samples barely move (``stylize``'s ``search_every``)."""
+    steps while the samples barely move (``stylize``'s ``search_every``).
+
+    Both directions' costs are linear in the output's unit vectors u once the pairs are fixed, so
+    :meth:`match` returns the pairs as two (N, D) weights W with cost = 1 - sum(u * W): row i of
+    the first is the unit style vector nearest u_i over N, of the second the sum of the unit style
+    vectors whose nearest output is i over len(style). A reused pair then costs two dot products."""
 
     def match(self, x: torch.Tensor, s: torch.Tensor | StyleTarget) -> Pairs:
         t = _as_target(s)
         dtype = _product_dtype(x.device)
         u = F.normalize(x.detach().float(), dim=1, eps=1e-8).to(dtype)
-        return _nearest_both_ways(u, t.unit_t_as(dtype), lambda a, b_t: a @ b_t)
+        row_idx, col_idx = _nearest_both_ways(u, t.unit_t_as(dtype), lambda a, b_t: a @ b_t)
+        to_style = t.unit[row_idx] / len(u)
+        from_style = torch.zeros(u.shape, dtype=t.unit.dtype, device=u.device).index_add_(0, col_idx, t.unit)
+        return to_style, from_style / len(t)
 
     def forward(self, x: torch.Tensor, s: torch.Tensor | StyleTarget, pairs: Pairs | None = None) -> torch.Tensor:
-        t = _as_target(s)
-        row_idx, col_idx = pairs if pairs is not None else self.match(x, t)
+        to_style, from_style = pairs if pairs is not None else self.match(x, s)
         u = F.normalize(x.float(), dim=1, eps=1e-8)
-        a = _cos_paired(u, t.unit[row_idx]).mean()
-        # column term, mean_j (1 - u[col_j] . v_j), as sum_i u_i . (sum of the v_j whose nearest is i):
-        # one (N, D) product instead of gathering and scattering len(style) rows of u
-        pulled = torch.zeros_like(u).index_add_(0, col_idx, t.unit)
-        b = 1 - (u * pulled).sum() / len(t.unit)
-        return torch.maximum(a, b)
+        return 1 - torch.minimum((u * to_style).sum(), (u * from_style).sum())
 
 
 class MomentLoss(nn.Module):

@@ -59,9 +59,8 @@ def one(
     folder = out / direction / f"seed{seed}"
     runs = {}  # the first cost's run is in not/ (as before costs were compared); the others in not-<cost>/
     for i, cost in enumerate(costs):
-        run_recipe = {**recipe, "cost": cost} if cost != recipe.get("cost", "strong") else recipe
         runs[f"NOT ({cost}, last step)"] = train_not(
-            direction, seed, steps, run_recipe, folder / ("not" if i == 0 else f"not-{cost}"), progress
+            direction, seed, steps, {**recipe, "cost": cost}, folder / ("not" if i == 0 else f"not-{cost}"), progress
         )
     not_name = next(iter(runs))
     _, cfg, extra = runs[not_name]
@@ -122,8 +121,8 @@ def main() -> None:
         "--costs",
         nargs="+",
         choices=COSTS,
-        default=["strong"],
-        help="one NOT row per transport cost, each trained with the recipe; the peers get the first one's wall time",
+        help="one NOT row per transport cost, each trained with the recipe; the peers get the first one's wall "
+        "time (default: the recipe's cost, else strong)",
     )
     args = p.parse_args()
     recipe = json.loads(args.recipe)
@@ -137,7 +136,7 @@ def main() -> None:
                 Path(args.out),
                 not args.no_progress,
                 not args.no_peers,
-                tuple(args.costs),
+                tuple(args.costs or [recipe.get("cost", "strong")]),
             )
 
 

@@ -3,10 +3,11 @@
     python benchmarks/translation.py --direction twitter-google --seeds 0 1 --steps 300 \
         --recipe '{"augment": "translation,cutout", "ema": 0.999}' --out results/ladder
 
-For each direction and seed: NOT is trained once per ``--costs`` (cpu preset plus ``--recipe``, one
-evaluation at the end, scored at its *last* step: nothing is chosen on the test split); CycleGAN and the supervised
-ceiling (NOT's map network, trained with the hidden pairs) are then trained for the first NOT run's
-wall-clock time; the identity, per-image palette transfer and a Gaussian colour OT map need no training.
+For each direction and seed: NOT is trained once per ``--costs`` (cpu preset plus ``--recipe``,
+one evaluation at the end, scored at its *last* step: nothing is chosen on the test split);
+CycleGAN and the supervised ceiling (NOT's map network, trained with the hidden pairs) are then
+trained for the first NOT run's wall-clock time; the identity, per-image palette transfer and a
+Gaussian colour OT map need no training.
 Everything is scored by :func:`monge.bench.ladder.score_methods` on the run's held-out test pairs.
 Writes ``ladder.json`` and ``ladder.md`` per direction and seed under ``--out``.
 """

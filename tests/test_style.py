@@ -3,6 +3,7 @@ import io
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from monge.data.images import pil_to_tensor
@@ -173,6 +174,20 @@ def test_a_loss_scores_the_pairs_it_is_given(loss):
     assert float(loss(x, y, loss.match(x, y))) == pytest.approx(float(loss(x, y)), rel=1e-6)
     stale = loss.match(torch.rand(200, 40), y)  # pairs found for other samples cost at least as much
     assert float(loss(x, y, stale)) > float(loss(x, y))
+
+
+def test_relaxed_emd_and_its_gradient_match_the_definition():
+    """The loss scored from its two fixed weights equals max(mean row minimum, mean column minimum)
+    of the cosine cost matrix, computed directly, and so does its gradient."""
+    torch.manual_seed(0)
+    x, y = torch.randn(120, 16), torch.randn(90, 16)
+    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+    RelaxedEMD()(xa, y).backward()
+    cost = 1 - F.normalize(xb, dim=1) @ F.normalize(y, dim=1).T
+    direct = torch.maximum(cost.min(1).values.mean(), cost.min(0).values.mean())
+    direct.backward()
+    assert float(RelaxedEMD()(x, y)) == pytest.approx(float(direct), rel=1e-5)
+    assert torch.allclose(xa.grad, xb.grad, atol=1e-6)
 
 
 def test_reusing_nearest_pairs_searches_less_and_still_reaches_the_style(pair, extractor, monkeypatch):

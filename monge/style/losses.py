@@ -47,7 +47,9 @@ class _Gram(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, u: torch.Tensor) -> torch.Tensor:
-        cast = u.to(_product_dtype(u.device))  # cast once, and kept for the backward (autocast would cast twice)
+        # cast to autocast's dtype once, and keep that copy for the backward (autocast would cast twice)
+        on = torch.is_autocast_enabled(u.device.type)
+        cast = u.to(torch.get_autocast_dtype(u.device.type)) if on else u
         ctx.dtype = u.dtype
         ctx.save_for_backward(cast)
         return cast @ cast.T

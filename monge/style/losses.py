@@ -36,9 +36,9 @@ def _nearest_both_ways(
     return torch.cat(row_idx), col_idx
 
 
-def _product_dtype(device: torch.device) -> torch.dtype:
-    """The dtype autocast gives matrix products here (float32 outside autocast)."""
-    return torch.get_autocast_dtype(device.type) if torch.is_autocast_enabled(device.type) else torch.float32
+def _product_dtype(device: torch.device, outside: torch.dtype = torch.float32) -> torch.dtype:
+    """The dtype autocast gives matrix products here (``outside`` when autocast is off)."""
+    return torch.get_autocast_dtype(device.type) if torch.is_autocast_enabled(device.type) else outside
 
 
 class _Gram(torch.autograd.Function):
@@ -47,9 +47,7 @@ class _Gram(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, u: torch.Tensor) -> torch.Tensor:
-        # cast to autocast's dtype once, and keep that copy for the backward (autocast would cast twice)
-        on = torch.is_autocast_enabled(u.device.type)
-        cast = u.to(torch.get_autocast_dtype(u.device.type)) if on else u
+        cast = u.to(_product_dtype(u.device, u.dtype))  # once, kept for the backward (autocast would cast twice)
         ctx.dtype = u.dtype
         ctx.save_for_backward(cast)
         return cast @ cast.T

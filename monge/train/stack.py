@@ -205,8 +205,14 @@ def train_stack(
                 f"{meta['warm_start']}, mapped={meta['mapped']}, checkpoint={started[3]}; "
                 "resume it with the same options"
             )
-    meta = {"levels": levels, "warm_start": warm_start, "mapped": mapped, "checkpoint": checkpoint}
-    meta.update(config=cfg.to_dict(), best_level=None)
+    meta = {
+        "levels": levels,
+        "warm_start": warm_start,
+        "mapped": mapped,
+        "checkpoint": checkpoint,
+        "config": cfg.to_dict(),
+        "best_level": None,
+    }
     if rank0:
         _level_dir(out, 0).mkdir(parents=True, exist_ok=True)
         atomic_write_text(meta_path, json.dumps(meta, indent=2))

@@ -54,17 +54,17 @@ def one(
     out: Path,
     progress: bool,
     peers: bool = True,
-    costs: tuple[str, ...] = ("strong",),
+    costs: tuple[str, ...] = (),
 ) -> dict:
+    """The ladder of one direction and seed; NOT once per cost in ``costs`` (default: the recipe's)."""
     source, target = DIRECTIONS[direction]
     folder = out / direction / f"seed{seed}"
     runs = {}  # the first cost's run is in not/ (as before costs were compared); the others in not-<cost>/
-    for i, cost in enumerate(costs):
+    for i, cost in enumerate(costs or (recipe.get("cost", "strong"),)):
         runs[f"NOT ({cost}, last step)"] = train_not(
             direction, seed, steps, {**recipe, "cost": cost}, folder / ("not" if i == 0 else f"not-{cost}"), progress
         )
-    not_name = next(iter(runs))
-    _, cfg, extra = runs[not_name]
+    _, cfg, extra = next(iter(runs.values()))
     budget = extra["seconds"]  # the peers get the first cost's wall time
     pairs = held_out_pairs(cfg.out, source, target, cfg.size, train_limit=4000)
     colour = gaussian_colour_map(pairs.x_train[:1000], pairs.y_train[:1000])
@@ -137,7 +137,7 @@ def main() -> None:
                 Path(args.out),
                 not args.no_progress,
                 not args.no_peers,
-                tuple(args.costs or [recipe.get("cost", "strong")]),
+                tuple(args.costs or ()),
             )
 
 

@@ -370,3 +370,16 @@ def test_not_autoencoder_trains_its_potential_and_shares_the_baseline_architectu
     a = np.asarray(Image.open(tmp_path / "dec" / "000.png"), dtype=float)
     b = np.asarray(Image.open(tmp_path / "rec" / "000.png"), dtype=float)
     assert np.abs(a - b).max() <= 1
+
+
+def test_spectral_norm_on_a_feature_potential_leaves_the_frozen_backbone_alone(effnet):
+    from monge.ot.feature_potential import EffNetPotential
+    from monge.ot.nets import spectral_normalise
+
+    f = EffNetPotential(width=8, backbone=effnet)
+    y = torch.rand(2, 3, 64, 64) * 2 - 1
+    before = f.backbone.stages(y, upto=3)[-1]
+    spectral_normalise(f)
+    assert torch.equal(f.backbone.stages(y, upto=3)[-1], before)  # the pretrained features are unchanged
+    head = [m for m in f.head if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    assert head and all(torch.nn.utils.parametrize.is_parametrized(m) for m in head)

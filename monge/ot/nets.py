@@ -211,11 +211,13 @@ class QuadraticMLP(MLP):
 
 
 def spectral_normalise(module: nn.Module) -> nn.Module:
-    """Spectral normalisation (Miyato et al. 2018) of every convolution and linear layer: a
-    1-Lipschitz-per-layer potential, which cannot sharpen on the details of a few images."""
+    """Spectral normalisation (Miyato et al. 2018) of every trained convolution and linear layer: a
+    1-Lipschitz-per-layer potential, which cannot sharpen on the details of a few images. Frozen
+    layers (a pretrained backbone's) keep their weights: normalising them would change the features."""
     for name, child in module.named_children():
         if isinstance(child, (nn.Conv2d, nn.Linear)):
-            setattr(module, name, nn.utils.parametrizations.spectral_norm(child))
+            if child.weight.requires_grad:
+                setattr(module, name, nn.utils.parametrizations.spectral_norm(child))
         else:
             spectral_normalise(child)
     return module

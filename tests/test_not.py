@@ -383,3 +383,21 @@ def test_spectral_norm_on_a_feature_potential_leaves_the_frozen_backbone_alone(e
     assert torch.equal(f.backbone.stages(y, upto=3)[-1], before)  # the pretrained features are unchanged
     head = [m for m in f.head if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
     assert head and all(torch.nn.utils.parametrize.is_parametrized(m) for m in head)
+
+
+def test_r1_penalty_keeps_the_potential_from_outgrowing_the_cost():
+    """Without it, a potential that separates T(x) from y steepens without bound; with it, its
+    gradient at the target images stays small."""
+
+    def steepness(penalty: float) -> float:
+        torch.manual_seed(0)
+        solver = NOT(MLP(2, 2, (16,)), MLP(2, 1, (32, 32)), t_steps=1, lr=1e-2, f_penalty=penalty)
+        x, y = torch.randn(256, 2), torch.randn(256, 2) + 4
+        for _ in range(100):
+            solver.f_update(x, y)
+        y = y.requires_grad_(True)
+        (grad,) = torch.autograd.grad(solver.f(y).sum(), y)
+        return grad.pow(2).sum(1).mean().item()
+
+    free, penalised = steepness(0.0), steepness(10.0)
+    assert penalised < 0.01 * free

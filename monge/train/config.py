@@ -100,6 +100,7 @@ class TrainConfig:
         "none or a comma-separated subset of translation,cutout",
     )
     f_norm: str = option("none", "the potential's weight normalisation", ("none", "spectral"))
+    f_penalty: float = option(0.0, "R1 gradient penalty on the potential at the target images, gamma (0: off)")
     f_net: str = option(
         "resnet",
         "the potential: a ResNet trained from scratch, a head on frozen EfficientNet-Lite0 features "
@@ -162,6 +163,8 @@ class TrainConfig:
             raise ConfigError("size", f"{self.size} is not a positive multiple of 16 (the UNet halves it 4 times)")
         if not 0 <= self.ema < 1:
             raise ConfigError("ema", f"the decay {self.ema} is not in [0, 1)")
+        if self.f_penalty < 0:
+            raise ConfigError("f_penalty", f"{self.f_penalty} is negative")
         positive = ("steps", "eval_every", "eval_images", "log_every", "grid_images", "batch_size", "t_steps")
         for key in (*positive, "z_count", "unet_base", "f_width", "f_max_width", "latent"):
             if getattr(self, key) < 1:

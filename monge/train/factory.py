@@ -61,6 +61,7 @@ def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
         z_channels=z_channels,
         z_std=cfg.z_std,
         ema=cfg.ema,
+        f_penalty=cfg.f_penalty,
         augment=Augment(cfg.augment) or None,
         scheduler=scheduler,
         device=None if fabric is not None else cfg.device,

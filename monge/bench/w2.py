@@ -178,9 +178,8 @@ def linear_map(x_train: torch.Tensor, y_train: torch.Tensor) -> Callable[[torch.
 
 def warm_start(solver: NOT, x_train: torch.Tensor, y_train: torch.Tensor) -> None:
     """Start NOT at the best linear map: T's linear path becomes the Gaussian OT map ``x A + b``, and
-    the potential's quadratic skip the one whose inner problem that map solves (``L L^T + m I = A^-1``,
+    the potential's quadratic skip the one whose inner problem that map solves (``L L^T = A^-1``,
     slope ``2 b A^-1 / D`` for the per-coordinate mean cost). NOT then learns only the nonlinear rest.
-    Where the skip's margin ``m`` exceeds an eigenvalue of ``A^-1``, that direction starts at ``m``.
     """
     T, f = solver.T, solver.f
     if not isinstance(T, ResidualMLP) or T.linear is None or not isinstance(f, QuadraticMLP):
@@ -190,8 +189,7 @@ def warm_start(solver: NOT, x_train: torch.Tensor, y_train: torch.Tensor) -> Non
     with torch.no_grad():
         T.linear.weight.copy_(torch.tensor((A - np.eye(len(A))).T, dtype=torch.float32))
         T.linear.bias.copy_(torch.tensor(b, dtype=torch.float32))
-        eigenvalues, vectors = np.linalg.eigh(A_inv - f.margin * np.eye(len(A)))
-        f.root.copy_(torch.tensor(vectors * np.sqrt(np.clip(eigenvalues, 0, None)), dtype=torch.float32))
+        f.root.copy_(torch.tensor(np.linalg.cholesky(A_inv), dtype=torch.float32))
         f.slope.copy_(torch.tensor(2 * f.curvature * b @ A_inv, dtype=torch.float32))
 
 
@@ -212,19 +210,17 @@ def not_solver(
     skip: bool = True,
     ema: float = 0.0,
     cosine_steps: int | None = None,
-    margin: float = 0.0,
 ) -> NOT:
     """NOT with MLPs for vectors: a residual map T(x) = x + MLP(x) and an MLP potential, Adam at
     ``lr`` (with ``cosine_steps``, decayed to zero over that many outer iterations).
 
     ``skip`` adds a linear path to the map and a quadratic one to the potential
-    (:class:`~monge.ot.nets.ResidualMLP` with ``affine``, :class:`~monge.ot.nets.QuadraticMLP`, whose
-    ``margin`` keeps the map's inner problem strongly convex).
+    (:class:`~monge.ot.nets.ResidualMLP` with ``affine``, :class:`~monge.ot.nets.QuadraticMLP`).
     """
     h = hidden or max(128, 4 * dim)
     T = ResidualMLP(dim, dim, (h, h, h), activation=nn.SiLU, affine=skip)
     if skip:  # QuadraticCost is the mean over coordinates: curvature 1 / dim
-        f: nn.Module = QuadraticMLP(dim, (h, h, h), activation=nn.SiLU, curvature=1.0 / dim, margin=margin)
+        f: nn.Module = QuadraticMLP(dim, (h, h, h), activation=nn.SiLU, curvature=1.0 / dim)
     else:
         f = MLP(dim, 1, (h, h, h), activation=nn.SiLU)
     schedule = cosine_schedule(cosine_steps) if cosine_steps else None
@@ -264,15 +260,13 @@ def run_w2(
     skip: bool = True,
     warm: bool = True,
     ema: float = 0.0,
-    margin: float = 0.0,
     curve_every: int = 0,
 ) -> dict:
     """L2-UVP (%) of the identity, the best linear map, POT's discrete OT and monge's NOT on one pair.
 
     ``seed=0`` scores the published instance of the benchmark; every method sees the same samples.
     ``warm`` starts NOT at the linear map (:func:`warm_start`; needs ``skip``); ``ema`` maps with a
-    moving average of the map's weights (this decay per map update; 0: off); ``margin`` is the
-    potential's curvature floor (:class:`~monge.ot.nets.QuadraticMLP`). ``curve_every`` also scores
+    moving average of the map's weights (this decay per map update; 0: off). ``curve_every`` also scores
     NOT every that many steps (``results["monge-not"]["curve"]``, pairs of step and L2-UVP).
     """
     torch.manual_seed(seed)
@@ -297,7 +291,7 @@ def run_w2(
     if importlib.util.find_spec("ot") is not None:  # POT is the [bench] extra: without it, no discrete row
         score("pot-emd", lambda: discrete_ot_map(x_fit[:n_discrete], y_fit[:n_discrete]), samples=n_discrete)
 
-    solver = not_solver(dim, hidden, lr, t_steps, skip, ema=ema, cosine_steps=steps, margin=margin)
+    solver = not_solver(dim, hidden, lr, t_steps, skip, ema=ema, cosine_steps=steps)
     if warm:
         warm_start(solver, x_fit, y_fit)
     curve = L2UVPCurve(x_eval, truth, var_q, curve_every)
@@ -316,7 +310,6 @@ def run_w2(
         skip=skip,
         warm_start=warm,
         ema=ema,
-        margin=margin,
         curve=curve.points,
     )
     published = pair == "mix3tomix10" and seed == 0

@@ -179,34 +179,26 @@ class ResidualMLP(MLP):
 
 
 class QuadraticMLP(MLP):
-    """A scalar potential with a bounded quadratic skip: ``f(y) = MLP(y) + c ((1 - m) |y|^2 - |y L|^2) + v.y``.
+    """A scalar potential with a bounded quadratic skip: ``f(y) = MLP(y) + c (|y|^2 - |y L|^2) + v.y``.
 
     The quadratic-cost OT potential is a quadratic plus a correction; the skip carries the quadratic
-    part, as the W2 benchmark's own input-convex networks do. Under the cost ``c |x - y|^2`` the
-    map's inner problem ``min_y cost - f`` then has the curvature ``c (L L^T + m I)`` beside the MLP's:
-    at least ``c m`` in every direction, whatever ``L`` learns. The MLP grows at most linearly, so
-    that problem keeps a minimum at a finite distance, where a free matrix (or ``m = 0`` with a
-    singular ``L``) let the map run off to infinity in high dimension. ``L`` starts at the identity
-    and ``v`` at zero.
+    part, as the W2 benchmark's own input-convex networks do. Its matrix ``c (I - L L^T)`` can never
+    exceed ``c I``: under the cost ``c |x - y|^2`` the map's inner problem ``min_y cost - f`` keeps
+    the curvature ``c L L^T >= 0``, where a free matrix could make it concave and let the map run
+    off to infinity in high dimension. ``L`` starts at the identity and ``v`` at zero, so ``f``
+    starts as the MLP alone.
     """
 
     def __init__(
-        self,
-        d_in: int,
-        hidden: tuple[int, ...] = (128, 128, 128),
-        activation: type = nn.ReLU,
-        curvature: float = 1.0,
-        margin: float = 0.0,
+        self, d_in: int, hidden: tuple[int, ...] = (128, 128, 128), activation: type = nn.ReLU, curvature: float = 1.0
     ):
         super().__init__(d_in, 1, hidden, activation)
-        if not 0 <= margin < 1:
-            raise ValueError(f"margin {margin} is not in [0, 1)")
-        self.curvature, self.margin = curvature, margin
+        self.curvature = curvature
         self.root = nn.Parameter(torch.eye(d_in))
         self.slope = nn.Parameter(torch.zeros(d_in))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        quadratic = self.curvature * ((1 - self.margin) * (x * x).sum(1) - (x @ self.root).pow(2).sum(1))
+        quadratic = self.curvature * ((x * x).sum(1) - (x @ self.root).pow(2).sum(1))
         return super().forward(x) + quadratic + x @ self.slope
 
 

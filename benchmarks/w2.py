@@ -26,7 +26,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0, help="0: the published instance")
     p.add_argument("--lr", type=float, default=1e-3, help="NOT's Adam learning rate (cosine-decayed)")
     p.add_argument("--ema", type=float, default=0.0, help="map with a moving average of its weights (e.g. 0.999)")
-    p.add_argument("--batch", type=int, default=1024)
+    p.add_argument("--batch", type=int, default=256)
     p.add_argument("--curve-every", type=int, default=0, help="also score NOT every this many steps")
     p.add_argument("--cold", action="store_true", help="start NOT at the identity, not at the best linear map")
     p.add_argument("--out", help="append each dimension's JSON result to this file (one line each)")

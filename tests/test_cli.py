@@ -107,9 +107,12 @@ def test_data_metrics_and_bench_commands(tmp_path, capsys, tiny_domains):
     assert main(["metrics", "kid", tiny_domains[0], tiny_domains[0], "--size", "16", "--subset-size", "20",
                  "--json"]) == 0  # fmt: skip
     assert abs(_last_json(capsys)["KID"]) < 0.05
-    assert main(["bench", "w2", "--pair", "gaussian", "--dim", "2", "--steps", "20", "--json"]) == 0
+    assert (
+        main(["bench", "w2", "--pair", "gaussian", "--dim", "2", "--steps", "20", "--curve-every", "10", "--json"]) == 0
+    )
     w2 = _last_json(capsys)["results"]
     assert w2["monge-not"]["L2-UVP"] < w2["identity"]["L2-UVP"]
+    assert [step for step, _ in w2["monge-not"]["curve"]] == [10, 20]
 
 
 def test_train_stack_ae_encode_decode_commands(tmp_path, capsys, tiny_domains):

@@ -248,7 +248,7 @@ def run_w2(
     dim: int,
     pair: str = "mix3tomix10",
     steps: int = 5000,
-    batch_size: int = 1024,
+    batch_size: int = 256,
     n_eval: int = 4096,
     n_discrete: int = 4096,
     seed: int = 0,

@@ -224,7 +224,8 @@ class NOT:
             with torch.no_grad():
                 tx = self._apply(x, 1)
                 tx = tx.flatten(0, 1) if self.stochastic else tx
-            y = y.requires_grad_(self.f_penalty > 0)
+            if self.f_penalty > 0:  # a fresh leaf: the caller's batch keeps its flags
+                y = y.detach().requires_grad_(True)
             scores = self._f_train(
                 self.augment(torch.cat([tx.to(y.dtype), y]))
             ).float()  # one forward: one DDP reduction

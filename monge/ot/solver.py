@@ -274,6 +274,18 @@ class NOT:
         self._average_map()
         return loss
 
+    def pair_update(self, x: torch.Tensor, y: torch.Tensor) -> float:
+        """One update of the map towards given partners, mean squared error (one noise draw for a
+        stochastic map): a warm start, see :mod:`monge.ot.discrete`. Returns the error."""
+        self.T.train()
+        with self._autocast():
+            out = self._apply(x.to(self.device), 1, self._T_train)
+            out = out[:, 0] if self.stochastic else out
+            loss = (out.float() - y.to(self.device).float()).pow(2).mean()
+        value = self._update(loss, self.opt_T, "warm-start loss")
+        self._average_map()
+        return value
+
     def f_update(self, x: torch.Tensor, y: torch.Tensor) -> float:
         """One update of the potential on a source and a target batch, the map frozen; returns the f-loss."""
         with frozen(self.T):

@@ -99,6 +99,11 @@ class TrainConfig:
         "differentiable augmentations of the potential's inputs, T(x) and y alike: "
         "none or a comma-separated subset of translation,cutout",
     )
+    ot_warm_start: int = option(
+        0,
+        "map updates fitting T to the exact discrete OT pairs of the training images (squared pixel "
+        "distance) before the max-min game starts there (0: off; the game starts at the identity)",
+    )
     f_norm: str = option("none", "the potential's weight normalisation", ("none", "spectral"))
     f_penalty: float = option(0.0, "R1 gradient penalty on the potential at the target images, gamma (0: off)")
     f_net: str = option(
@@ -165,6 +170,8 @@ class TrainConfig:
             raise ConfigError("ema", f"the decay {self.ema} is not in [0, 1)")
         if self.f_penalty < 0:
             raise ConfigError("f_penalty", f"{self.f_penalty} is negative")
+        if self.ot_warm_start < 0:
+            raise ConfigError("ot_warm_start", f"{self.ot_warm_start} is negative")
         positive = ("steps", "eval_every", "eval_images", "log_every", "grid_images", "batch_size", "t_steps")
         for key in (*positive, "z_count", "unet_base", "f_width", "f_max_width", "latent"):
             if getattr(self, key) < 1:

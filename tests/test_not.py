@@ -12,6 +12,7 @@ from monge.data.domains import open_domain
 from monge.errors import DataError, DivergenceError
 from monge.metrics import l2_uvp
 from monge.ot.costs import Cost, QuadraticCost, WeakQuadraticCost
+from monge.ot.discrete import discrete_ot_pairs, warm_start
 from monge.ot.nets import MLP, ResNetPotential, UNet, count_parameters
 from monge.ot.solver import NOT
 from monge.runs import CSVLog, load_checkpoint
@@ -61,6 +62,30 @@ def test_strong_solver_beats_identity_on_a_2d_gaussian_pair():
     uvp, identity = l2_uvp(solver.map(xt), true_map(xt)), l2_uvp(xt, true_map(xt))
     assert uvp < 10 and uvp < identity / 20
     assert history[-1]["t_loss"] < history[0]["t_loss"]
+
+
+def test_discrete_ot_pairs_of_a_shifted_sample_are_the_shift():
+    x = torch.randn(300, 3, 4, 4)
+    y = x[torch.randperm(300)] + 0.5  # the OT map of a translation is the translation
+    xs, ys = discrete_ot_pairs(x, y, generator=torch.Generator().manual_seed(0))
+    assert xs.shape == ys.shape == x.shape
+    torch.testing.assert_close(ys - xs, torch.full_like(xs, 0.5))
+    xs, ys = discrete_ot_pairs(x, y[:100], max_pairs=50)  # unequal sizes: equal subsets, capped
+    assert len(xs) == len(ys) == 50
+
+
+def test_warm_start_on_discrete_ot_pairs_brings_the_map_near_the_ot_map_before_any_game():
+    torch.manual_seed(0)
+    x, y, true_map = _gaussian_pair(2000)
+    # with a weight average, it must start from the warm-started map, not average the warm start in
+    solver = NOT(MLP(2, 2, (64, 64)), MLP(2, 1, (64, 64)), QuadraticCost(), lr=1e-2, ema=0.999)
+    losses = warm_start(solver, x, y, steps=300, batch_size=128, progress=False)
+    xt = torch.randn(2000, 2)
+    assert l2_uvp(solver.map(xt), true_map(xt)) < 0.05 * l2_uvp(xt, true_map(xt))
+    assert sum(losses[-20:]) < 0.1 * sum(losses[:20]) and solver.steps_done == 0  # no outer step counted
+    warm = solver.map(xt)
+    solver.t_update(x[:128])  # the average's first update copies the warm-started weights
+    assert (solver.map(xt) - warm).abs().max() < 0.5 * (warm - xt).abs().max()
 
 
 def test_weak_solver_draws_spread_around_a_map_that_beats_the_identity():
@@ -209,6 +234,8 @@ def test_cli_train_and_translate(tiny_domains, tmp_path, capsys):
         "--z-count",
         "2",
         "--no-residual",
+        "--ot-warm-start",
+        "3",
         "--json",
     ]
     assert main(args) == 0

@@ -282,9 +282,7 @@ class NOT:
             out = self._apply(x.to(self.device), 1, self._T_train)
             out = out[:, 0] if self.stochastic else out
             loss = (out.float() - y.to(self.device).float()).pow(2).mean()
-        value = self._update(loss, self.opt_T, "warm-start loss")
-        self._average_map()
-        return value
+        return self._update(loss, self.opt_T, "warm-start loss")  # the weight average starts after it
 
     def f_update(self, x: torch.Tensor, y: torch.Tensor) -> float:
         """One update of the potential on a source and a target batch, the map frozen; returns the f-loss."""

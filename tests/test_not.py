@@ -79,7 +79,7 @@ def test_warm_start_on_discrete_ot_pairs_brings_the_map_near_the_ot_map_before_a
     x, y, true_map = _gaussian_pair(2000)
     # with a weight average, it must start from the warm-started map, not average the warm start in
     solver = NOT(MLP(2, 2, (64, 64)), MLP(2, 1, (64, 64)), QuadraticCost(), lr=1e-2, ema=0.999)
-    losses = warm_start(solver, x, y, steps=300, batch_size=128, progress=False)
+    losses = warm_start(solver, x, y, steps=300, batch_size=128, lr=1e-2, progress=False)
     xt = torch.randn(2000, 2)
     assert l2_uvp(solver.map(xt), true_map(xt)) < 0.05 * l2_uvp(xt, true_map(xt))
     assert sum(losses[-20:]) < 0.1 * sum(losses[:20]) and solver.steps_done == 0  # no outer step counted

@@ -274,15 +274,15 @@ class NOT:
         self._average_map()
         return loss
 
-    def pair_update(self, x: torch.Tensor, y: torch.Tensor) -> float:
-        """One update of the map towards given partners, mean squared error (one noise draw for a
-        stochastic map): a warm start, see :mod:`monge.ot.discrete`. Returns the error."""
+    def pair_update(self, x: torch.Tensor, y: torch.Tensor, opt: torch.optim.Optimizer) -> float:
+        """One update of the map towards given partners by ``opt``, mean squared error (one noise draw
+        for a stochastic map): a warm start, see :mod:`monge.ot.discrete`. Returns the error."""
         self.T.train()
         with self._autocast():
             out = self._apply(x.to(self.device), 1, self._T_train)
             out = out[:, 0] if self.stochastic else out
             loss = (out.float() - y.to(self.device).float()).pow(2).mean()
-        return self._update(loss, self.opt_T, "warm-start loss")  # the weight average starts after it
+        return self._update(loss, opt, "warm-start loss")  # the weight average starts after it
 
     def f_update(self, x: torch.Tensor, y: torch.Tensor) -> float:
         """One update of the potential on a source and a target batch, the map frozen; returns the f-loss."""

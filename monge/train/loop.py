@@ -195,7 +195,9 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, i
     if cfg.ot_warm_start and solver.steps_done == 0:
         t0 = time.perf_counter()
         source, target = _first(src_train, MAX_PAIRS), _first(tgt_train, MAX_PAIRS)
-        warm = warm_start(solver, source, target, cfg.ot_warm_start, cfg.batch_size, data_rng, progress and rank0)
+        warm = warm_start(
+            solver, source, target, cfg.ot_warm_start, cfg.batch_size, generator=data_rng, progress=progress and rank0
+        )
         if rank0:
             writer.add_scalar("warm_start/mse", warm[-1], 0)
         warm_seconds = time.perf_counter() - t0

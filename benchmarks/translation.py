@@ -7,7 +7,8 @@ For each direction and seed: NOT is trained once per ``--costs`` (cpu preset plu
 one evaluation at the end, scored at its *last* step: nothing is chosen on the test split);
 CycleGAN and the supervised ceiling (NOT's map network, trained with the hidden pairs) are then
 trained for the first NOT run's wall-clock time; the identity, per-image palette transfer and a
-Gaussian colour OT map need no training.
+Gaussian colour OT map need no training; NOT's map fitted to the exact discrete OT pairs of the
+unpaired training images, without the game, is the OT floor.
 Everything is scored by :func:`monge.bench.ladder.score_methods` on the run's held-out test pairs.
 Writes ``ladder.json`` and ``ladder.md`` per direction and seed under ``--out``.
 """
@@ -25,8 +26,9 @@ from monge.bench.ladder import ladder_table, mse_progress, score_methods
 from monge.bench.pairs import held_out_pairs
 from monge.bench.supervised import train_supervised
 from monge.engine import cpu_name
+from monge.ot.discrete import warm_start
 from monge.train.config import COSTS, TrainConfig
-from monge.train.factory import load_solver
+from monge.train.factory import build_solver, load_solver
 from monge.train.loop import train
 
 DIRECTIONS = {"twitter-google": ("emoji:twitter", "emoji:google"), "google-twitter": ("emoji:google", "emoji:twitter")}
@@ -44,6 +46,18 @@ def train_not(direction: str, seed: int, steps: int, recipe: dict, folder: Path,
     seconds = max(summary.seconds, earlier_seconds) or time.perf_counter() - t0
     solver, cfg = load_solver(cfg.out, "last")
     return solver, cfg, {"steps": summary.steps, "seconds": seconds}
+
+
+def ot_pairs_regression(pairs, cfg: TrainConfig, steps: int, seed: int, progress: bool):
+    """NOT's map network fitted to the exact discrete OT pairs of the unpaired training images and
+    nothing else (``--ot-warm-start`` without the game; Seguy et al. 2018), with its wall time."""
+    torch.manual_seed(seed)
+    solver = build_solver(TrainConfig.from_dict({**cfg.to_dict(), "ema": 0.0, "device": "cpu"}))
+    t0 = time.perf_counter()
+    gen = torch.Generator().manual_seed(seed)
+    warm_start(solver, pairs.x_train, pairs.y_train, steps, cfg.batch_size, generator=gen, progress=progress)
+    solver.T.eval()
+    return solver.map, {"steps": steps, "seconds": round(time.perf_counter() - t0, 1)}
 
 
 def one(
@@ -75,6 +89,8 @@ def one(
         "Gaussian colour OT (global)": colour,
     }
     extras = {}
+    regression = "discrete OT pairs, regressed (no game)"
+    methods[regression], extras[regression] = ot_pairs_regression(pairs, cfg, cfg.ot_warm_start or 500, seed, progress)
     for name, (solver, _, extra) in runs.items():
         methods[name] = solver.map
         extras[name] = extra

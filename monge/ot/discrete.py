@@ -9,6 +9,8 @@ identity: the unpaired training sets alone say where each source image should go
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from scipy.optimize import linear_sum_assignment
 from tqdm.auto import tqdm
@@ -19,15 +21,29 @@ MAX_PAIRS = 4096  # the assignment costs O(n^3): about 10 s at this size on one 
 WARM_START_LR = 1e-3  # Adam's; 500 updates fit the cpu preset's map to 3,400 emoji pairs
 
 
+def _squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Pairwise squared Euclidean distances, divided by their mean (so that two of them weigh alike)."""
+    d = torch.cdist(a.flatten(1).double(), b.flatten(1).double()).pow(2)
+    return d / d.mean().clamp_min(1e-12)
+
+
 def discrete_ot_pairs(
-    x: torch.Tensor, y: torch.Tensor, max_pairs: int = MAX_PAIRS, generator: torch.Generator | None = None
+    x: torch.Tensor,
+    y: torch.Tensor,
+    max_pairs: int = MAX_PAIRS,
+    generator: torch.Generator | None = None,
+    encode: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(x', y'): equal-size random subsets of ``x`` and ``y`` (at most ``max_pairs``), ``y'[i]`` the
-    partner of ``x'[i]`` in the exact OT plan for the squared Euclidean distance between them."""
+    partner of ``x'[i]`` in the exact OT plan for the squared Euclidean distance between them (with
+    ``encode``, plus that between their features, each scaled to mean 1)."""
     n = min(len(x), len(y), max_pairs)
     x = x[torch.randperm(len(x), generator=generator)[:n]]
     y = y[torch.randperm(len(y), generator=generator)[:n]]
-    cost = torch.cdist(x.flatten(1).double(), y.flatten(1).double()).pow(2)
+    cost = _squared_distances(x, y)
+    if encode is not None:
+        with torch.no_grad():
+            cost = cost + _squared_distances(encode(x), encode(y))
     rows, cols = linear_sum_assignment(cost.numpy())
     return x[torch.from_numpy(rows)], y[torch.from_numpy(cols)]
 
@@ -41,12 +57,14 @@ def warm_start(
     lr: float = WARM_START_LR,
     generator: torch.Generator | None = None,
     progress: bool = True,
+    encode: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> list[float]:
     """Fit ``solver``'s map to the discrete OT pairs of ``x`` and ``y`` for ``steps`` Adam updates
     of ``batch_size`` pairs (the global batch: each process of a data-parallel run takes its share);
-    returns the squared error of each update. A regression of its own: its optimiser is not the
-    game's, whose learning rate and schedule stay the run's."""
-    xs, ys = discrete_ot_pairs(x, y, generator=generator)
+    returns the squared error of each update; ``encode`` adds a feature distance to the pairing's
+    cost. A regression of its own: its optimiser is not the game's, whose learning rate and
+    schedule stay the run's."""
+    xs, ys = discrete_ot_pairs(x, y, generator=generator, encode=encode)
     fabric = solver.fabric
     rank, world = (fabric.global_rank, fabric.world_size) if fabric is not None else (0, 1)
     opt = torch.optim.Adam(trainable(solver.T), lr=lr)

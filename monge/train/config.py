@@ -104,6 +104,11 @@ class TrainConfig:
         "map updates fitting T to the exact discrete OT pairs of the training images (squared pixel "
         "distance) before the max-min game starts there (0: off; the game starts at the identity)",
     )
+    ot_pairing: str = option(
+        "pixels",
+        "the warm start's pairing cost: squared pixel distance, or plus that of EfficientNet-Lite0 features",
+        ("pixels", "pixels+effnet"),
+    )
     f_norm: str = option("none", "the potential's weight normalisation", ("none", "spectral"))
     f_penalty: float = option(0.0, "R1 gradient penalty on the potential at the target images, gamma (0: off)")
     f_net: str = option(

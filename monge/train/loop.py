@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from ..backbones.effnet import EffNetLite0
 from ..data.domains import Split, open_domain, split_domain
 from ..data.sampling import image_sampler
 from ..errors import DataError, DivergenceError
@@ -195,8 +196,16 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, i
     if cfg.ot_warm_start and solver.steps_done == 0:
         t0 = time.perf_counter()
         source, target = _first(src_train, MAX_PAIRS), _first(tgt_train, MAX_PAIRS)
+        encode = EffNetLite0().encode if cfg.ot_pairing == "pixels+effnet" else None
         warm = warm_start(
-            solver, source, target, cfg.ot_warm_start, cfg.batch_size, generator=data_rng, progress=progress and rank0
+            solver,
+            source,
+            target,
+            cfg.ot_warm_start,
+            cfg.batch_size,
+            generator=data_rng,
+            progress=progress and rank0,
+            encode=encode,
         )
         if rank0:
             writer.add_scalar("warm_start/mse", warm[-1], 0)

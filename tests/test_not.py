@@ -9,6 +9,7 @@ from PIL import Image
 
 from monge.cli.main import main
 from monge.data.domains import open_domain
+from monge.data.emoji import load_emoji
 from monge.errors import DataError, DivergenceError
 from monge.metrics import l2_uvp
 from monge.ot.costs import Cost, QuadraticCost, WeakQuadraticCost
@@ -72,6 +73,17 @@ def test_discrete_ot_pairs_of_a_shifted_sample_are_the_shift():
     torch.testing.assert_close(ys - xs, torch.full_like(xs, 0.5))
     xs, ys = discrete_ot_pairs(x, y[:100], max_pairs=50)  # unequal sizes: equal subsets, capped
     assert len(xs) == len(ys) == 50
+
+
+def test_features_in_the_pairing_cost_find_more_of_the_hidden_emoji_pairs(effnet):
+    twitter, google = (load_emoji(style, 32).images[::8] for style in ("twitter", "google"))  # 474 pairs
+    found = {}
+    for name, encode in (("pixels", None), ("pixels+effnet", effnet.encode)):
+        xs, ys = discrete_ot_pairs(twitter, google, encode=encode)
+        partner = {tuple(a.flatten()[:64].tolist()): b for a, b in zip(xs, ys)}
+        found[name] = sum(bool((partner[tuple(a.flatten()[:64].tolist())] == b).all()) for a, b in zip(twitter, google))
+    assert found["pixels"] > 0.25 * len(twitter)  # the unpaired sets alone recover many pairs
+    assert found["pixels+effnet"] > 1.2 * found["pixels"]
 
 
 def test_warm_start_on_discrete_ot_pairs_brings_the_map_near_the_ot_map_before_any_game():

@@ -15,10 +15,25 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from tqdm.auto import tqdm
 
+from ..errors import ConfigError
 from .solver import NOT, trainable
 
 MAX_PAIRS = 4096  # the assignment costs O(n^3): about 10 s at this size on one CPU core
 WARM_START_LR = 1e-3  # Adam's; 500 updates fit the cpu preset's map to 3,400 emoji pairs
+
+
+PAIRINGS = ("pixels", "pixels+effnet")
+
+
+def pairing_encoder(pairing: str) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """The feature encoder a pairing cost adds to the pixel distance: none, or EfficientNet-Lite0's."""
+    if pairing not in PAIRINGS:
+        raise ConfigError("ot_pairing", f"{pairing!r} is not one of {', '.join(PAIRINGS)}")
+    if pairing == "pixels":
+        return None
+    from ..backbones.effnet import EffNetLite0
+
+    return EffNetLite0().encode
 
 
 def _squared_distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -41,6 +41,7 @@ PRESETS: dict[str, dict] = {
     ),  # NHWC: 1.4-1.7x faster convolutions on this CPU
 }
 COSTS = ("strong", "weak", "l1", "perceptual")  # monge.ot.costs.COSTS; a test keeps the two equal
+PAIRINGS = ("pixels", "pixels+effnet")  # monge.ot.discrete.PAIRINGS; the same test
 
 
 def option(
@@ -107,7 +108,7 @@ class TrainConfig:
     ot_pairing: str = option(
         "pixels",
         "the warm start's pairing cost: squared pixel distance, or plus that of EfficientNet-Lite0 features",
-        ("pixels", "pixels+effnet"),
+        PAIRINGS,
     )
     f_norm: str = option("none", "the potential's weight normalisation", ("none", "spectral"))
     f_penalty: float = option(0.0, "R1 gradient penalty on the potential at the target images, gamma (0: off)")

@@ -24,11 +24,10 @@ from typing import Any
 
 import torch
 
-from ..backbones.effnet import EffNetLite0
 from ..data.domains import Split, open_domain, split_domain
 from ..data.sampling import image_sampler
 from ..errors import DataError, DivergenceError
-from ..ot.discrete import MAX_PAIRS, warm_start
+from ..ot.discrete import MAX_PAIRS, pairing_encoder, warm_start
 from ..runs import CSVLog, RunLock, atomic_write_text, load_checkpoint, prepare_folder, remove_stale_temporaries
 from .callbacks import Evaluation, LossLog, scalar_writer
 from .config import TrainConfig
@@ -196,7 +195,6 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, i
     if cfg.ot_warm_start and solver.steps_done == 0:
         t0 = time.perf_counter()
         source, target = _first(src_train, MAX_PAIRS), _first(tgt_train, MAX_PAIRS)
-        encode = EffNetLite0().encode if cfg.ot_pairing == "pixels+effnet" else None
         warm = warm_start(
             solver,
             source,
@@ -205,7 +203,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, i
             cfg.batch_size,
             generator=data_rng,
             progress=progress and rank0,
-            encode=encode,
+            encode=pairing_encoder(cfg.ot_pairing),
         )
         if rank0:
             writer.add_scalar("warm_start/mse", warm[-1], 0)

@@ -102,8 +102,8 @@ class TrainConfig:
     )
     ot_warm_start: int = option(
         0,
-        "map updates fitting T to the exact discrete OT pairs of the training images (squared pixel "
-        "distance) before the max-min game starts there (0: off; the game starts at the identity)",
+        "map updates fitting T to the exact discrete OT pairs of the training images (cost: ot_pairing) "
+        "before the max-min game starts from there (0: off; the game starts at the identity)",
     )
     ot_pairing: str = option(
         "pixels",

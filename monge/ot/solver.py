@@ -111,6 +111,7 @@ class NOT:
         cost: Cost | None = None,
         t_steps: int = 10,
         lr: float = 1e-4,
+        map_lr: float | None = None,
         weight_decay: float = 1e-10,
         z_count: int = 8,
         z_channels: int = 1,
@@ -133,10 +134,14 @@ class NOT:
         self.f_penalty = f_penalty
         # the fused kernel: one pass over all tensors (9x faster than the per-tensor loop for the cpu preset's UNet)
         fused = True if self.device.type in ("cpu", "cuda") else None
-        make_optimizer = optimizer or (
-            lambda params: torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=fused)
-        )
-        self.opt_T, self.opt_f = make_optimizer(trainable(self.T)), make_optimizer(trainable(self.f))
+
+        def adam(rate: float) -> Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]:
+            return lambda params: torch.optim.Adam(params, lr=rate, weight_decay=weight_decay, fused=fused)
+
+        # ``map_lr`` gives the map its own learning rate (default ``lr``): a map warm-started near the
+        # OT map can move slowly while the potential learns at full speed
+        self.opt_T = (optimizer or adam(lr if map_lr is None else map_lr))(trainable(self.T))
+        self.opt_f = (optimizer or adam(lr))(trainable(self.f))
         self._T_train, self._f_train = self.T, self.f
         # an exponential moving average of the map's weights (and BatchNorm statistics), updated after
         # every map update and used by map/sample: averaging the iterates of a max-min game damps its
@@ -361,13 +366,15 @@ class NOT:
         if self.T_ema is not None:
             self.T_ema.load_state_dict(state["T_ema"])
 
-    def set_lr(self, lr: float) -> None:
-        """Set both optimisers' learning rate (and their schedules' base), e.g. after a resume."""
-        for opt in (self.opt_T, self.opt_f):
+    def set_lr(self, lr: float, map_lr: float | None = None) -> None:
+        """Set the optimisers' learning rates (and their schedules' base), e.g. after a resume: ``lr``
+        for the potential, ``map_lr`` (default ``lr``) for the map."""
+        rates = (lr if map_lr is None else map_lr, lr)
+        for opt, rate in zip((self.opt_T, self.opt_f), rates):
             for group in opt.param_groups:
-                group["lr"] = group["initial_lr"] = lr
-        for scheduler in self.schedulers:
-            scheduler.base_lrs = [lr] * len(scheduler.base_lrs)
+                group["lr"] = group["initial_lr"] = rate
+        for scheduler, rate in zip(self.schedulers, rates):
+            scheduler.base_lrs = [rate] * len(scheduler.base_lrs)
 
     def parameters_sane(self, bound: float = WEIGHT_BOUND) -> bool:
         """False once any weight of T or f is NaN, infinite or beyond ``bound`` (a diverged run)."""

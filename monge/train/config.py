@@ -54,7 +54,7 @@ def option(
 
 # what a resumed run may change: schedules, evaluation and hardware, never the model or the data
 RESUME_CHANGEABLE = (
-    *("steps", "lr", "eval_every", "eval_images", "log_every", "grid_images", "logger"),
+    *("steps", "lr", "map_lr", "eval_every", "eval_images", "log_every", "grid_images", "logger"),
     *("device", "workers", "cache_mb"),
 )
 
@@ -76,6 +76,7 @@ class TrainConfig:
     batch_size: int = option(None, "global batch size")
     t_steps: int = option(None, "map updates per potential update")
     lr: float = option(None, "Adam learning rate of both nets")
+    map_lr: float | None = option(None, "the map's own Adam learning rate (default: lr)")
     lr_schedule: str = option(
         "constant",
         "constant, or cosine: decayed to zero over the run's steps (lets the max-min game settle)",
@@ -182,8 +183,10 @@ class TrainConfig:
         for key in (*positive, "z_count", "unet_base", "f_width", "f_max_width", "latent"):
             if getattr(self, key) < 1:
                 raise ConfigError(key, f"{getattr(self, key)} is not positive")
-        if not 0 < self.lr <= 1:  # also refuses NaN
-            raise ConfigError("lr", f"{self.lr} is not in (0, 1]: Adam diverges at once above that")
+        for key in ("lr", "map_lr"):
+            rate = getattr(self, key)
+            if rate is not None and not 0 < rate <= 1:  # also refuses NaN
+                raise ConfigError(key, f"{rate} is not in (0, 1]: Adam diverges at once above that")
         if not 0 < self.test_fraction < 1:
             raise ConfigError("test_fraction", f"{self.test_fraction} is not in (0, 1)")
         for key in ("gamma", "z_std", "cache_mb", "workers"):

@@ -57,6 +57,7 @@ def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
         cost,
         t_steps=cfg.t_steps,
         lr=cfg.lr,
+        map_lr=cfg.map_lr,
         z_count=cfg.z_count,
         z_channels=z_channels,
         z_std=cfg.z_std,

@@ -150,8 +150,8 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, i
     if resuming:
         ck = load_checkpoint(ckpt_dir / "last.pt")
         load_weights(solver, ck, ckpt_dir / "last.pt")
-        if ck["config"].get("lr") != cfg.lr:
-            solver.set_lr(cfg.lr)  # a changed --lr applies on resume
+        if (ck["config"].get("lr"), ck["config"].get("map_lr")) != (cfg.lr, cfg.map_lr):
+            solver.set_lr(cfg.lr, cfg.map_lr)  # a changed --lr or --map-lr applies on resume
         if (run / "summary.json").exists():
             previous = json.loads((run / "summary.json").read_text())
         torch.set_rng_state(ck["torch_rng"])

@@ -99,13 +99,15 @@ def test_resume_of_a_copy_leaves_the_original_untouched_and_applies_a_new_lr(tmp
     before = (trained / "checkpoints" / "last.pt").read_bytes()
     run = _copy(trained, tmp_path)
     capsys.readouterr()
-    assert main(["train", "--resume", "--out", str(run), "--steps", "3", "--lr", "1e-4", "--json"]) == 0
+    args = ["train", "--resume", "--out", str(run), "--steps", "3", "--lr", "1e-4", "--map-lr", "1e-5", "--json"]
+    assert main(args) == 0
     captured = capsys.readouterr()
     assert "--lr 0.0003 -> 0.0001" in captured.err
     assert json.loads(captured.out.strip().splitlines()[-1])["steps"] == 3
     assert json.loads((run / "config.json").read_text())["lr"] == 1e-4
     state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
-    assert state["solver"]["opt_T"]["param_groups"][0]["lr"] == 1e-4
+    assert state["solver"]["opt_T"]["param_groups"][0]["lr"] == 1e-5  # the map's own rate
+    assert state["solver"]["opt_f"]["param_groups"][0]["lr"] == 1e-4
     assert (trained / "checkpoints" / "last.pt").read_bytes() == before
 
 

@@ -15,7 +15,7 @@ from monge.metrics import l2_uvp
 from monge.ot.costs import Cost, QuadraticCost, WeakQuadraticCost
 from monge.ot.discrete import discrete_ot_pairs, warm_start
 from monge.ot.nets import MLP, ResNetPotential, UNet, count_parameters
-from monge.ot.solver import NOT
+from monge.ot.solver import NOT, cosine_schedule
 from monge.runs import CSVLog, load_checkpoint
 from monge.train.config import TrainConfig
 from monge.train.factory import load_solver
@@ -98,6 +98,22 @@ def test_warm_start_on_discrete_ot_pairs_brings_the_map_near_the_ot_map_before_a
     warm = solver.map(xt)
     solver.t_update(x[:128])  # the average's first update copies the warm-started weights
     assert (solver.map(xt) - warm).abs().max() < 0.5 * (warm - xt).abs().max()
+
+
+def test_map_lr_moves_the_map_at_its_own_rate_along_its_own_cosine():
+    torch.manual_seed(0)
+    x, y = torch.randn(256, 2), torch.randn(256, 2) + 3
+    solver = NOT(MLP(2, 2), MLP(2, 1), t_steps=2, lr=1e-2, map_lr=1e-6, scheduler=cosine_schedule(4))
+    start = {name: [p.detach().clone() for p in net.parameters()] for name, net in (("T", solver.T), ("f", solver.f))}
+    solver.fit(x, y, steps=2, batch_size=64, progress=False)
+    moved = {
+        name: max((p - p0).abs().max().item() for p, p0 in zip(net.parameters(), start[name]))
+        for name, net in (("T", solver.T), ("f", solver.f))
+    }
+    assert moved["T"] < 1e-5 < 1e-3 < moved["f"]  # Adam moves a weight about one lr per update
+    # half-way along the cosine each optimiser is at half its own base rate
+    assert solver.opt_T.param_groups[0]["lr"] == pytest.approx(0.5e-6)
+    assert solver.opt_f.param_groups[0]["lr"] == pytest.approx(0.5e-2)
 
 
 def test_weak_solver_draws_spread_around_a_map_that_beats_the_identity():

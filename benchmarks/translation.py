@@ -26,7 +26,7 @@ from monge.bench.ladder import ladder_table, mse_progress, score_methods
 from monge.bench.pairs import held_out_pairs
 from monge.bench.supervised import train_supervised
 from monge.engine import cpu_name
-from monge.ot.discrete import pairing_encoder, warm_start
+from monge.ot.discrete import discrete_ot_pairs, pairing_encoder, warm_start
 from monge.train.config import COSTS, TrainConfig
 from monge.train.factory import build_solver, load_solver
 from monge.train.loop import train
@@ -55,10 +55,8 @@ def ot_pairs_regression(pairs, cfg: TrainConfig, steps: int, seed: int, progress
     solver = build_solver(TrainConfig.from_dict({**cfg.to_dict(), "ema": 0.0, "device": "cpu"}))
     t0 = time.perf_counter()
     gen = torch.Generator().manual_seed(seed)
-    encode = pairing_encoder(cfg.ot_pairing)
-    warm_start(
-        solver, pairs.x_train, pairs.y_train, steps, cfg.batch_size, generator=gen, progress=progress, encode=encode
-    )
+    xs, ys = discrete_ot_pairs(pairs.x_train, pairs.y_train, generator=gen, encode=pairing_encoder(cfg.ot_pairing))
+    warm_start(solver, xs, ys, steps, cfg.batch_size, generator=gen, progress=progress)
     solver.T.eval()
     return solver.map, {"steps": steps, "seconds": round(time.perf_counter() - t0, 1)}
 

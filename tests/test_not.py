@@ -15,7 +15,7 @@ from monge.metrics import l2_uvp
 from monge.ot.costs import Cost, QuadraticCost, WeakQuadraticCost
 from monge.ot.discrete import discrete_ot_pairs, warm_start
 from monge.ot.nets import MLP, ResNetPotential, UNet, count_parameters
-from monge.ot.solver import NOT, cosine_schedule
+from monge.ot.solver import NOT, anchored_gradient, cosine_schedule
 from monge.runs import CSVLog, load_checkpoint
 from monge.train.config import TrainConfig
 from monge.train.factory import load_solver
@@ -91,13 +91,40 @@ def test_warm_start_on_discrete_ot_pairs_brings_the_map_near_the_ot_map_before_a
     x, y, true_map = _gaussian_pair(2000)
     # with a weight average, it must start from the warm-started map, not average the warm start in
     solver = NOT(MLP(2, 2, (64, 64)), MLP(2, 1, (64, 64)), QuadraticCost(), lr=1e-2, ema=0.999)
-    losses = warm_start(solver, x, y, steps=300, batch_size=128, lr=1e-2, progress=False)
+    losses = warm_start(solver, *discrete_ot_pairs(x, y), steps=300, batch_size=128, lr=1e-2, progress=False)
     xt = torch.randn(2000, 2)
     assert l2_uvp(solver.map(xt), true_map(xt)) < 0.05 * l2_uvp(xt, true_map(xt))
     assert sum(losses[-20:]) < 0.1 * sum(losses[:20]) and solver.steps_done == 0  # no outer step counted
     warm = solver.map(xt)
     solver.t_update(x[:128])  # the average's first update copies the warm-started weights
     assert (solver.map(xt) - warm).abs().max() < 0.5 * (warm - xt).abs().max()
+
+
+def test_the_ot_anchor_holds_the_map_at_its_pairs_where_a_misleading_potential_pushes_it_away():
+    torch.manual_seed(0)
+    x, y, true_map = _gaussian_pair(2000)
+    xs, ys = discrete_ot_pairs(x, y)
+    xt = torch.randn(2000, 2)
+    uvp = {}
+    for weight in (0.0, 2.0):
+        torch.manual_seed(1)
+        # a potential that barely learns (lr 1e-8) keeps pushing the map one way, away from the OT map
+        solver = NOT(MLP(2, 2, (64, 64)), MLP(2, 1, (64, 64)), QuadraticCost(), lr=1e-8, map_lr=1e-2)
+        warm_start(solver, xs, ys, steps=300, batch_size=128, lr=1e-2, progress=False)
+        if weight:
+            solver.anchor_to(xs, ys, weight)
+        solver.fit(x, y, steps=30, batch_size=128, progress=False)
+        uvp[weight] = l2_uvp(solver.map(xt), true_map(xt))
+    identity = l2_uvp(xt, true_map(xt))
+    assert uvp[0.0] > identity / 2  # led astray: no better than doing nothing
+    assert uvp[2.0] < identity / 100  # a pull of twice the game's gradient keeps it at the OT map
+
+
+def test_anchored_gradient_adds_a_pull_of_the_given_share_towards_the_partners():
+    grad, out, partners = torch.randn(4, 3), torch.randn(4, 3), torch.randn(4, 3)
+    pull = anchored_gradient(grad, out, partners, weight=0.5) - grad
+    assert torch.allclose(pull.norm(), 0.5 * grad.norm())
+    assert torch.allclose(pull / pull.norm(), (out - partners) / (out - partners).norm(), atol=1e-6)
 
 
 def test_map_lr_moves_the_map_at_its_own_rate_along_its_own_cosine():
@@ -179,8 +206,8 @@ def _tiny_cfg(domains, out, steps, **kw):
 
 @pytest.mark.parametrize(
     "data",
-    [{}, {"cache_mb": 0, "workers": 1}, {"ema": 0.9}],
-    ids=["in-memory", "streamed-by-workers", "weight-average"],
+    [{}, {"cache_mb": 0, "workers": 1}, {"ema": 0.9}, {"ot_warm_start": 2, "ot_anchor": 0.5}],
+    ids=["in-memory", "streamed-by-workers", "weight-average", "ot-anchor"],
 )
 def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tiny_domains, tmp_path, data):
     train(_tiny_cfg(tiny_domains, tmp_path / "full", 4, **data), progress=False)

@@ -65,8 +65,10 @@ class ReconstructionSolver(NOT):
     """The plain auto-encoder baseline: ``t_steps`` updates of the map on the cost alone per step, so it
     makes as many network updates as NOT's map; the potential is never used."""
 
-    def t_loss(self, x: torch.Tensor) -> torch.Tensor:
-        """The reconstruction cost alone: E cost(x, T(x))."""
+    def t_loss(self, x: torch.Tensor, partners: torch.Tensor | None = None) -> torch.Tensor:
+        """The reconstruction cost alone: E cost(x, T(x)); there is no game for partners to anchor."""
+        if partners is not None:
+            raise ValueError("the plain auto-encoder reconstructs its input: it takes no partners")
         with self._autocast():
             return self.cost(x, self._T_train(x)).float().mean()
 

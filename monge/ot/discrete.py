@@ -65,21 +65,18 @@ def discrete_ot_pairs(
 
 def warm_start(
     solver: NOT,
-    x: torch.Tensor,
-    y: torch.Tensor,
+    xs: torch.Tensor,
+    ys: torch.Tensor,
     steps: int,
     batch_size: int,
     lr: float = WARM_START_LR,
     generator: torch.Generator | None = None,
     progress: bool = True,
-    encode: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> list[float]:
-    """Fit ``solver``'s map to the discrete OT pairs of ``x`` and ``y`` for ``steps`` Adam updates
-    of ``batch_size`` pairs (the global batch: each process of a data-parallel run takes its share);
-    returns the squared error of each update; ``encode`` adds a feature distance to the pairing's
-    cost. A regression of its own: its optimiser is not the game's, whose learning rate and
-    schedule stay the run's."""
-    xs, ys = discrete_ot_pairs(x, y, generator=generator, encode=encode)
+    """Fit ``solver``'s map to partners ``ys[i]`` of ``xs[i]`` (the pairs of :func:`discrete_ot_pairs`)
+    for ``steps`` Adam updates of ``batch_size`` pairs (the global batch: each process of a
+    data-parallel run takes its share); returns the squared error of each update. A regression of
+    its own: its optimiser is not the game's, whose learning rate and schedule stay the run's."""
     fabric = solver.fabric
     rank, world = (fabric.global_rank, fabric.world_size) if fabric is not None else (0, 1)
     opt = torch.optim.Adam(trainable(solver.T), lr=lr)

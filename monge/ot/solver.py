@@ -91,6 +91,15 @@ def apply_map(net: nn.Module, x: torch.Tensor, draws: int, z_channels: int = 0, 
     return net(torch.cat([xr, z], dim=1)).view(len(x), draws, *x.shape[1:])
 
 
+def anchored_gradient(grad: torch.Tensor, out: torch.Tensor, partners: torch.Tensor, weight: float) -> torch.Tensor:
+    """The map's output gradient with a pull towards ``partners`` added, ``weight`` times the game's
+    gradient norm over the batch: the potential's gradient can be 10^5 times the cost's, so a fixed
+    weight would be either drowned or dominant, while a relative one keeps its share as f grows."""
+    pull = out.detach().float() - partners.float()  # the gradient of half the squared error
+    scale = weight * grad.float().norm() / pull.norm().clamp_min(1e-12)
+    return (grad.float() + scale * pull).to(grad.dtype)
+
+
 class NOT:
     """Neural Optimal Transport solver.
 
@@ -155,6 +164,9 @@ class NOT:
             self._f_train, self.opt_f = fabric.setup(self.f, self.opt_f)
         # learning-rate schedules, stepped once per outer iteration
         self.schedulers = [scheduler(opt) for opt in (self.opt_T, self.opt_f)] if scheduler is not None else []
+        self.anchor: tuple[torch.Tensor, torch.Tensor] | None = None  # see anchor_to
+        self.anchor_weight = 0.0
+        self.anchor_generator: torch.Generator | None = None
         self.steps_done = 0
         self.recent_losses: dict[str, deque[float]] = {}  # |loss| of the last updates, per loss
 
@@ -208,14 +220,27 @@ class NOT:
     def _autocast(self):
         return self.fabric.autocast() if self.fabric is not None else contextlib.nullcontext()
 
-    def t_loss(self, x: torch.Tensor) -> torch.Tensor:
+    def anchor_to(
+        self, x: torch.Tensor, y: torch.Tensor, weight: float, generator: torch.Generator | None = None
+    ) -> None:
+        """During the game, draw the map's batches from ``x`` and pull each T(x[i]) towards ``y[i]``
+        (the discrete OT pairs, :mod:`monge.ot.discrete`), ``weight`` times the game's gradient norm
+        at the output (:func:`anchored_gradient`): the potential makes the map look real, the pairs
+        keep it where the exact OT plan of the samples sends each image."""
+        self.anchor, self.anchor_weight, self.anchor_generator = (x, y), weight, generator
+
+    def t_loss(self, x: torch.Tensor, partners: torch.Tensor | None = None) -> torch.Tensor:
         """The map's objective on a source batch, to minimise: E cost(x, T(x)) - E f(T(x)).
 
         A stochastic map draws ``z_count`` outputs T(x, z) per input, which the weak cost compares
         with x as a set. This is the inner problem of the max-min dual; override it to change what
-        the map optimises (the plain auto-encoder baseline does)."""
+        the map optimises (the plain auto-encoder baseline does). With ``partners`` the gradient
+        reaching the map is pulled towards them (:meth:`anchor_to`); the loss value is unchanged."""
         with self._autocast():
             out = self._apply(x, self.z_count, self._T_train)
+            if partners is not None:
+                target = partners.unsqueeze(1) if self.stochastic else partners
+                out.register_hook(partial(anchored_gradient, out=out, partners=target, weight=self.anchor_weight))
             flat = out.flatten(0, 1) if self.stochastic else out
             return self.cost(x, out).float().mean() - self.f(self.augment(flat)).float().mean()
 
@@ -272,10 +297,12 @@ class NOT:
         if self.T_ema is not None:
             self.T_ema.update_parameters(self.T)
 
-    def t_update(self, x: torch.Tensor) -> float:
-        """One update of the map on a source batch, the potential frozen; returns the T-loss."""
+    def t_update(self, x: torch.Tensor, partners: torch.Tensor | None = None) -> float:
+        """One update of the map on a source batch (pulled towards ``partners``, if given), the
+        potential frozen; returns the T-loss."""
+        partners = None if partners is None else partners.to(self.device)
         with frozen(self.f):  # no gradients for f's weights: only through f, to T
-            loss = self._update(self.t_loss(x.to(self.device)), self.opt_T, "T-loss")
+            loss = self._update(self.t_loss(x.to(self.device), partners), self.opt_T, "T-loss")
         self._average_map()
         return loss
 
@@ -299,10 +326,18 @@ class NOT:
         self.T.train()
         self.f.train()
         for _ in range(self.t_steps):
-            t_loss = self.t_update(sample_x(batch_size))
+            batch = self._anchor_batch(batch_size) if self.anchor is not None else (sample_x(batch_size),)
+            t_loss = self.t_update(*batch)
         f_loss = self.f_update(sample_x(batch_size), sample_y(batch_size))
         self.steps_done += 1
         return {"t_loss": t_loss, "f_loss": f_loss}
+
+    def _anchor_batch(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """A global batch of anchor pairs; each process of a data-parallel run keeps its share."""
+        assert self.anchor is not None
+        rank, world = (self.fabric.global_rank, self.fabric.world_size) if self.fabric is not None else (0, 1)
+        idx = torch.randint(len(self.anchor[0]), (batch_size,), generator=self.anchor_generator)[rank::world]
+        return self.anchor[0][idx], self.anchor[1][idx]
 
     def fit(
         self,

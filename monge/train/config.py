@@ -106,6 +106,11 @@ class TrainConfig:
         "map updates fitting T to the exact discrete OT pairs of the training images (cost: ot_pairing) "
         "before the max-min game starts from there (0: off; the game starts at the identity)",
     )
+    ot_anchor: float = option(
+        0.0,
+        "during the game, pull each mapped training image towards its discrete OT partner (cost: ot_pairing) "
+        "with this share of the game's gradient at the map's output (0: off)",
+    )
     ot_pairing: str = option(
         "pixels",
         "the warm start's pairing cost: squared pixel distance, or plus that of EfficientNet-Lite0 features",
@@ -177,8 +182,9 @@ class TrainConfig:
             raise ConfigError("ema", f"the decay {self.ema} is not in [0, 1)")
         if self.f_penalty < 0:
             raise ConfigError("f_penalty", f"{self.f_penalty} is negative")
-        if self.ot_warm_start < 0:
-            raise ConfigError("ot_warm_start", f"{self.ot_warm_start} is negative")
+        for key in ("ot_warm_start", "ot_anchor"):
+            if not getattr(self, key) >= 0:  # also refuses NaN
+                raise ConfigError(key, f"{getattr(self, key)} is negative")
         positive = ("steps", "eval_every", "eval_images", "log_every", "grid_images", "batch_size", "t_steps")
         for key in (*positive, "z_count", "unet_base", "f_width", "f_max_width", "latent"):
             if getattr(self, key) < 1:

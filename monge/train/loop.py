@@ -27,7 +27,7 @@ import torch
 from ..data.domains import Split, open_domain, split_domain
 from ..data.sampling import image_sampler
 from ..errors import DataError, DivergenceError
-from ..ot.discrete import MAX_PAIRS, pairing_encoder, warm_start
+from ..ot.discrete import MAX_PAIRS, discrete_ot_pairs, pairing_encoder, warm_start
 from ..runs import CSVLog, RunLock, atomic_write_text, load_checkpoint, prepare_folder, remove_stale_temporaries
 from .callbacks import Evaluation, LossLog, scalar_writer
 from .config import TrainConfig
@@ -192,21 +192,21 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, i
         evaluation = Evaluation(evaluator, cfg, state, writer, eval_log, data_rng, samplers, baselines)
         callbacks = [LossLog(losses_log, writer, cfg.log_every, cfg.steps), evaluation]
     warm_seconds = 0.0  # counted in the run's time: the ladder gives other methods the same wall clock
-    if cfg.ot_warm_start and solver.steps_done == 0:
+    if cfg.ot_warm_start or cfg.ot_anchor:
         t0 = time.perf_counter()
         source, target = _first(src_train, MAX_PAIRS), _first(tgt_train, MAX_PAIRS)
-        warm = warm_start(
-            solver,
-            source,
-            target,
-            cfg.ot_warm_start,
-            cfg.batch_size,
-            generator=data_rng,
-            progress=progress and rank0,
-            encode=pairing_encoder(cfg.ot_pairing),
-        )
-        if rank0:
-            writer.add_scalar("warm_start/mse", warm[-1], 0)
+        # data_rng is untouched until here in a fresh run, so a resume draws the same pairs from a
+        # generator seeded alike without moving the restored data stream
+        pair_rng = data_rng if solver.steps_done == 0 else torch.Generator().manual_seed(cfg.seed)
+        xs, ys = discrete_ot_pairs(source, target, generator=pair_rng, encode=pairing_encoder(cfg.ot_pairing))
+        if cfg.ot_warm_start and solver.steps_done == 0:
+            warm = warm_start(
+                solver, xs, ys, cfg.ot_warm_start, cfg.batch_size, generator=data_rng, progress=progress and rank0
+            )
+            if rank0:
+                writer.add_scalar("warm_start/mse", warm[-1], 0)
+        if cfg.ot_anchor:
+            solver.anchor_to(xs, ys, cfg.ot_anchor, generator=data_rng)
         warm_seconds = time.perf_counter() - t0
     start = solver.steps_done
     try:

@@ -192,7 +192,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, i
         evaluation = Evaluation(evaluator, cfg, state, writer, eval_log, data_rng, samplers, baselines)
         callbacks = [LossLog(losses_log, writer, cfg.log_every, cfg.steps), evaluation]
     warm_seconds = 0.0  # counted in the run's time: the ladder gives other methods the same wall clock
-    if cfg.ot_warm_start or cfg.ot_anchor:
+    if (cfg.ot_warm_start and solver.steps_done == 0) or cfg.ot_anchor:  # what needs the pairs
         t0 = time.perf_counter()
         source, target = _first(src_train, MAX_PAIRS), _first(tgt_train, MAX_PAIRS)
         # data_rng is untouched until here in a fresh run, so a resume draws the same pairs from a

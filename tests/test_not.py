@@ -291,6 +291,8 @@ def test_cli_train_and_translate(tiny_domains, tmp_path, capsys):
         "--no-residual",
         "--ot-warm-start",
         "3",
+        "--ot-anchor",
+        "0.5",
         "--json",
     ]
     assert main(args) == 0

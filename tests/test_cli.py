@@ -152,7 +152,7 @@ def test_resume_continues_the_run_where_it_now_is(tmp_path, capsys, tiny_domains
     assert not first.exists()  # nothing written at the run's old place
 
 
-def test_style_and_demo_commands(tmp_path, capsys):
+def test_style_and_demo_commands(tmp_path, capsys, monkeypatch):
     from test_style import synthetic_content, synthetic_style
 
     for name, img in (("c.png", synthetic_content(32)), ("s.png", synthetic_style(32))):
@@ -167,6 +167,7 @@ def test_style_and_demo_commands(tmp_path, capsys):
     assert main(["style", "--config", str(tmp_path / "o.json"), "--out", str(tmp_path / "again.png")]) == 0
     assert np.array_equal(np.asarray(Image.open(tmp_path / "again.png")), np.asarray(Image.open(tmp_path / "o.png")))
     torch.manual_seed(0)
+    monkeypatch.setattr("monge.train.loop.MAX_PAIRS", 64)  # the demo's discrete OT pairs: 64 of each, not 3,407
     assert main(["demo", "--steps", "1", "--eval-images", "8", "--out", str(tmp_path / "demo"), "--json"]) == 0
     result = _last_json(capsys)
     assert (tmp_path / "demo" / "report.md").exists() and result["steps"] == 1

@@ -240,8 +240,10 @@ def demo_config(out: str = "runs/demo", steps: int = 300, eval_images: int = 379
 
     The strong cost with the levers that won the translation ladder at this budget
     (benchmarks/README.md): a potential on frozen EfficientNet-Lite0 features, shifted and cut-out
-    copies of T(x) and y for it, a moving average of the map's weights, and Adam at 1e-3 decayed to
-    zero along a cosine."""
+    copies of T(x) and y for it, a moving average of the map's weights, Adam at 1e-3 for the
+    potential and 3e-4 for the map, both decayed to zero along a cosine; the map starts at the
+    exact discrete OT pairs of the training images (pixel and feature distances) and is pulled
+    towards them during the game with 3 % of the game's gradient norm."""
     return TrainConfig(
         source="emoji:twitter",
         target="emoji:google",
@@ -255,5 +257,9 @@ def demo_config(out: str = "runs/demo", steps: int = 300, eval_images: int = 379
         augment="translation,cutout",
         ema=0.999,
         lr=1e-3,
+        map_lr=3e-4,
         lr_schedule="cosine",
+        ot_warm_start=max(1, steps * 5 // 3),  # 500 at the default 300: the budget scales as a whole
+        ot_pairing="pixels+effnet",
+        ot_anchor=0.03,
     )

@@ -32,7 +32,8 @@ def write_report(run: Path, summary: TrainSummary) -> Path:
         f"{summary.steps} steps of {cfg['t_steps']} map updates + 1 potential update, batch {cfg['batch_size']}, "
         f"seed {cfg['seed']}; {summary.seconds} s. Potential: {cfg.get('f_net', 'resnet')}, input augmentation: "
         f"{cfg.get('augment', 'none')}, weight average of the map: {cfg.get('ema') or 'off'}; learning rates "
-        f"{cfg['lr']:g} (potential) and {cfg.get('map_lr') or cfg['lr']:g} (map), {cfg.get('lr_schedule', 'constant')}; "
+        f"{cfg['lr']:g} (potential) and {cfg.get('map_lr') or cfg['lr']:g} (map), "
+        f"{cfg.get('lr_schedule', 'constant')}; "
         f"discrete OT pairs ({cfg.get('ot_pairing', 'pixels')}): warm start {cfg.get('ot_warm_start') or 'off'}, "
         f"anchor {cfg.get('ot_anchor') or 'off'}.",
         "",

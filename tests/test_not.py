@@ -1,4 +1,5 @@
 import json
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,21 @@ def test_anchored_gradient_adds_a_pull_of_the_given_share_towards_the_partners()
     pull = anchored_gradient(grad, out, partners, weight=0.5) - grad
     assert torch.allclose(pull.norm(), 0.5 * grad.norm())
     assert torch.allclose(pull / pull.norm(), (out - partners) / (out - partners).norm(), atol=1e-6)
+
+
+def test_an_anchored_update_frees_its_batch():
+    solver = NOT(MLP(2, 2), MLP(2, 1))
+    solver.anchor_to(torch.randn(64, 2), torch.randn(64, 2), 0.5)
+    outputs, apply = [], solver._apply
+
+    def keep_a_weak_reference(*args):
+        out = apply(*args)
+        outputs.append(weakref.ref(out))
+        return out
+
+    solver._apply = keep_a_weak_reference  # type: ignore[method-assign]
+    solver.t_update(*solver._anchor_batch(8))
+    assert len(outputs) == 1 and outputs[0]() is None  # a hook holding T(x) itself leaked 1 MB per update
 
 
 def test_map_lr_moves_the_map_at_its_own_rate_along_its_own_cosine():

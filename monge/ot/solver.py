@@ -95,7 +95,7 @@ def anchored_gradient(grad: torch.Tensor, out: torch.Tensor, partners: torch.Ten
     """The map's output gradient with a pull towards ``partners`` added, ``weight`` times the game's
     gradient norm over the batch: the potential's gradient can be 10^5 times the cost's, so a fixed
     weight would be either drowned or dominant, while a relative one keeps its share as f grows."""
-    pull = out.detach().float() - partners.float()  # the gradient of half the squared error
+    pull = out.float() - partners.float()  # the gradient of half the squared error
     scale = weight * grad.float().norm() / pull.norm().clamp_min(1e-12)
     return (grad.float() + scale * pull).to(grad.dtype)
 
@@ -240,7 +240,9 @@ class NOT:
             out = self._apply(x, self.z_count, self._T_train)
             if partners is not None:
                 target = partners.unsqueeze(1) if self.stochastic else partners
-                out.register_hook(partial(anchored_gradient, out=out, partners=target, weight=self.anchor_weight))
+                # the hook holds a detached view: one holding ``out`` itself would keep every batch alive
+                pull = partial(anchored_gradient, out=out.detach(), partners=target, weight=self.anchor_weight)
+                out.register_hook(pull)
             flat = out.flatten(0, 1) if self.stochastic else out
             return self.cost(x, out).float().mean() - self.f(self.augment(flat)).float().mean()
 

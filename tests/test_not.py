@@ -139,7 +139,7 @@ def test_an_anchored_update_frees_its_batch():
         return out
 
     solver._apply = keep_a_weak_reference  # type: ignore[method-assign]
-    solver.t_update(*solver._anchor_batch(8))
+    solver.t_update(*solver.pair_batch(*solver.anchor, 8))
     assert len(outputs) == 1 and outputs[0]() is None  # a hook holding T(x) itself leaked 1 MB per update
 
 

@@ -77,15 +77,12 @@ def warm_start(
     for ``steps`` Adam updates of ``batch_size`` pairs (the global batch: each process of a
     data-parallel run takes its share); returns the squared error of each update. A regression of
     its own: its optimiser is not the game's, whose learning rate and schedule stay the run's."""
-    fabric = solver.fabric
-    rank, world = (fabric.global_rank, fabric.world_size) if fabric is not None else (0, 1)
     opt = torch.optim.Adam(trainable(solver.T), lr=lr)
-    if fabric is not None:
-        opt = fabric.setup_optimizers(opt)
+    if solver.fabric is not None:
+        opt = solver.fabric.setup_optimizers(opt)
     losses: list[float] = []
     bar = tqdm(range(steps), desc="warm start (discrete OT pairs)", disable=not progress, dynamic_ncols=True)
     for _ in bar:
-        idx = torch.randint(len(xs), (batch_size,), generator=generator)[rank::world]
-        losses.append(solver.pair_update(xs[idx], ys[idx], opt))
+        losses.append(solver.pair_update(*solver.pair_batch(xs, ys, batch_size, generator), opt))
         bar.set_postfix(mse=f"{losses[-1]:.4f}")
     return losses

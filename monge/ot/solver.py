@@ -328,18 +328,22 @@ class NOT:
         self.T.train()
         self.f.train()
         for _ in range(self.t_steps):
-            batch = self._anchor_batch(batch_size) if self.anchor is not None else (sample_x(batch_size),)
-            t_loss = self.t_update(*batch)
+            if self.anchor is None:
+                t_loss = self.t_update(sample_x(batch_size))
+            else:
+                t_loss = self.t_update(*self.pair_batch(*self.anchor, batch_size, self.anchor_generator))
         f_loss = self.f_update(sample_x(batch_size), sample_y(batch_size))
         self.steps_done += 1
         return {"t_loss": t_loss, "f_loss": f_loss}
 
-    def _anchor_batch(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """A global batch of anchor pairs; each process of a data-parallel run keeps its share."""
-        assert self.anchor is not None
+    def pair_batch(
+        self, xs: torch.Tensor, ys: torch.Tensor, batch_size: int, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A global batch of ``batch_size`` random pairs (xs[i], ys[i]), of which each process of a
+        data-parallel run keeps its share: the warm start's and the anchor's batches."""
         rank, world = (self.fabric.global_rank, self.fabric.world_size) if self.fabric is not None else (0, 1)
-        idx = torch.randint(len(self.anchor[0]), (batch_size,), generator=self.anchor_generator)[rank::world]
-        return self.anchor[0][idx], self.anchor[1][idx]
+        idx = torch.randint(len(xs), (batch_size,), generator=generator)[rank::world]
+        return xs[idx], ys[idx]
 
     def fit(
         self,

@@ -113,7 +113,8 @@ class TrainConfig:
     )
     ot_pairing: str = option(
         "pixels",
-        "the warm start's pairing cost: squared pixel distance, or plus that of EfficientNet-Lite0 features",
+        "the discrete OT pairs' cost (warm start and anchor): squared pixel distance, or plus that of "
+        "EfficientNet-Lite0 features",
         PAIRINGS,
     )
     f_norm: str = option("none", "the potential's weight normalisation", ("none", "spectral"))

@@ -192,14 +192,15 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, i
         evaluation = Evaluation(evaluator, cfg, state, writer, eval_log, data_rng, samplers, baselines)
         callbacks = [LossLog(losses_log, writer, cfg.log_every, cfg.steps), evaluation]
     warm_seconds = 0.0  # counted in the run's time: the ladder gives other methods the same wall clock
-    if (cfg.ot_warm_start and solver.steps_done == 0) or cfg.ot_anchor:  # what needs the pairs
+    fresh_warm_start = bool(cfg.ot_warm_start) and solver.steps_done == 0
+    if fresh_warm_start or cfg.ot_anchor:  # what needs the pairs
         t0 = time.perf_counter()
         source, target = _first(src_train, MAX_PAIRS), _first(tgt_train, MAX_PAIRS)
         # data_rng is untouched until here in a fresh run, so a resume draws the same pairs from a
         # generator seeded alike without moving the restored data stream
         pair_rng = data_rng if solver.steps_done == 0 else torch.Generator().manual_seed(cfg.seed)
         xs, ys = discrete_ot_pairs(source, target, generator=pair_rng, encode=pairing_encoder(cfg.ot_pairing))
-        if cfg.ot_warm_start and solver.steps_done == 0:
+        if fresh_warm_start:
             warm = warm_start(
                 solver, xs, ys, cfg.ot_warm_start, cfg.batch_size, generator=data_rng, progress=progress and rank0
             )

@@ -309,9 +309,9 @@ def test_a_loss_a_million_times_its_median_is_divergence():
 
     solver = not_solver(2, hidden=8)
     for _ in range(30):
-        assert not solver._exploded(1.0, "T-loss")
-    assert solver._exploded(2e6, "T-loss")
-    assert not solver._exploded(2e6, "f-loss")  # each loss has its own history
+        assert not solver.explosion_guard.exploded(1.0, "T-loss")
+    assert solver.explosion_guard.exploded(2e6, "T-loss")
+    assert not solver.explosion_guard.exploded(2e6, "f-loss")  # each loss has its own history
 
 
 def test_exploded_weights_are_never_checkpointed(tmp_path):

@@ -16,7 +16,8 @@ from monge.metrics import l2_uvp
 from monge.ot.costs import Cost, QuadraticCost, WeakQuadraticCost
 from monge.ot.discrete import discrete_ot_pairs, warm_start
 from monge.ot.nets import MLP, ResNetPotential, UNet, count_parameters
-from monge.ot.solver import NOT, anchored_gradient, cosine_schedule
+from monge.ot.optim import anchored_gradient, cosine_schedule
+from monge.ot.solver import NOT
 from monge.runs import CSVLog, load_checkpoint
 from monge.train.config import TrainConfig
 from monge.train.factory import load_solver

@@ -26,7 +26,8 @@ from ..metrics import l2_uvp
 from ..ot.costs import QuadraticCost
 from ..ot.gaussian import fit_gaussian_ot
 from ..ot.nets import MLP, QuadraticMLP, ResidualMLP
-from ..ot.solver import NOT, cosine_schedule
+from ..ot.optim import cosine_schedule
+from ..ot.solver import NOT
 
 PACKAGED_DATA = Path(__file__).parents[1] / "assets" / "w2bench"
 DIMS = (2, 4, 8, 16, 32, 64, 128)

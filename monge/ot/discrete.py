@@ -16,7 +16,8 @@ from scipy.optimize import linear_sum_assignment
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError
-from .solver import NOT, trainable
+from .optim import trainable
+from .solver import NOT
 
 MAX_PAIRS = 4096  # the assignment costs O(n^3): about 10 s at this size on one CPU core
 WARM_START_LR = 1e-3  # Adam's; 500 updates fit the cpu preset's map to 3,400 emoji pairs

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-import statistics
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -30,8 +28,8 @@ from tqdm.auto import tqdm
 from ..data.sampling import Sampler, as_sampler
 from ..errors import DivergenceError
 from .costs import Cost, QuadraticCost
+from .optim import ExplosionGuard, anchored_gradient, frozen, trainable
 
-EXPLOSION_FACTOR = 1e6  # a loss this many times its running median magnitude has diverged
 WEIGHT_BOUND = 1e4  # healthy weights stay within O(10); a checkpoint never holds weights beyond this
 
 
@@ -50,37 +48,6 @@ class FitResult:
     seconds: float
 
 
-@contextlib.contextmanager
-def frozen(module: nn.Module):
-    """No gradients for ``module``'s weights inside the block (gradients still flow through it);
-    each weight's own flag is restored after, so a frozen backbone inside a net stays frozen."""
-    params = [p for p in module.parameters() if p.requires_grad]
-    for p in params:
-        p.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p in params:
-            p.requires_grad_(True)
-
-
-def trainable(module: nn.Module) -> list[nn.Parameter]:
-    """The weights an optimiser should update: those that require gradients."""
-    return [p for p in module.parameters() if p.requires_grad]
-
-
-def cosine_decay(step: int, steps: int) -> float:
-    """The learning-rate factor at ``step`` of ``steps``: from 1 down to 0 along half a cosine."""
-    return 0.5 * (1 + math.cos(math.pi * min(step, steps) / max(1, steps)))
-
-
-def cosine_schedule(steps: int) -> Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]:
-    """A ``scheduler`` factory for :class:`NOT`: the learning rate decays to zero over ``steps`` outer
-    iterations, in closed form (a resumed run that asks for more steps stretches the decay over its
-    new length; a checkpoint keeps the step count, not the horizon)."""
-    return lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, partial(cosine_decay, steps=steps))
-
-
 def apply_map(net: nn.Module, x: torch.Tensor, draws: int, z_channels: int = 0, z_std: float = 0.1) -> torch.Tensor:
     """A map network on ``x``: ``net(x)``, or with ``z_channels`` noise channels ``draws`` outputs
     ``net(x, z)`` per input, (N, draws, ...), z ~ N(0, z_std^2) per pixel."""
@@ -89,15 +56,6 @@ def apply_map(net: nn.Module, x: torch.Tensor, draws: int, z_channels: int = 0, 
     xr = x.repeat_interleave(draws, dim=0)
     z = torch.randn((len(xr), z_channels, *x.shape[2:]), device=x.device) * z_std
     return net(torch.cat([xr, z], dim=1)).view(len(x), draws, *x.shape[1:])
-
-
-def anchored_gradient(grad: torch.Tensor, out: torch.Tensor, partners: torch.Tensor, weight: float) -> torch.Tensor:
-    """The map's output gradient with a pull towards ``partners`` added, ``weight`` times the game's
-    gradient norm over the batch: the potential's gradient can be 10^5 times the cost's, so a fixed
-    weight would be either drowned or dominant, while a relative one keeps its share as f grows."""
-    pull = out.float() - partners.float()  # the gradient of half the squared error
-    scale = weight * grad.float().norm() / pull.norm().clamp_min(1e-12)
-    return (grad.float() + scale * pull).to(grad.dtype)
 
 
 class NOT:
@@ -168,7 +126,7 @@ class NOT:
         self.anchor_weight = 0.0
         self.anchor_generator: torch.Generator | None = None
         self.steps_done = 0
-        self.recent_losses: dict[str, deque[float]] = {}  # |loss| of the last updates, per loss
+        self.explosion_guard = ExplosionGuard()
 
     @property
     def stochastic(self) -> bool:
@@ -267,17 +225,9 @@ class NOT:
             loss = loss + self.f_penalty / 2 * grad.float().pow(2).flatten(1).sum(1).mean()
         return loss
 
-    def _exploded(self, value: float, what: str) -> bool:
-        """A loss a million times its running median magnitude (after 20 updates): a blow-up that
-        stays finite (as at a learning rate of 1) is divergence too."""
-        recent = self.recent_losses.setdefault(what, deque(maxlen=200))
-        exploded = len(recent) >= 20 and abs(value) > EXPLOSION_FACTOR * max(statistics.median(recent), 1e-6)
-        recent.append(abs(value))
-        return exploded
-
     def _update(self, loss: torch.Tensor, opt: torch.optim.Optimizer, what: str) -> float:
         value = loss.item()
-        diverged = not math.isfinite(value) or self._exploded(value, what)
+        diverged = not math.isfinite(value) or self.explosion_guard.exploded(value, what)
         if self.fabric is not None and self.fabric.world_size > 1:  # every rank must stop together
             diverged = bool(
                 self.fabric.all_reduce(torch.tensor(float(diverged), device=self.device), reduce_op="sum").item()

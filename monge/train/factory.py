@@ -12,7 +12,8 @@ from ..ot.autoencoder import ConvAutoEncoder, ReconstructionSolver
 from ..ot.costs import make_cost
 from ..ot.feature_potential import EffNetPotential, SumPotential
 from ..ot.nets import ResNetPotential, UNet, spectral_normalise
-from ..ot.solver import NOT, cosine_schedule
+from ..ot.optim import cosine_schedule
+from ..ot.solver import NOT
 from ..runs import load_checkpoint, save_state
 from .config import TrainConfig
 

@@ -122,8 +122,10 @@ def train_cyclegan(
     lr: float = 2e-4,
     seed: int = 0,
     progress: bool = True,
+    max_steps: int | None = None,
 ) -> CycleGANResult:
-    """Train CycleGAN on unpaired image tensors ``x`` and ``y`` (N, 3, H, W) in [-1, 1] for ``seconds``."""
+    """Train CycleGAN on unpaired image tensors ``x`` and ``y`` (N, 3, H, W) in [-1, 1] for ``seconds``
+    (or until ``max_steps`` updates, if that comes first)."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     G, Fb = ResNetGenerator(width, blocks), ResNetGenerator(width, blocks)
@@ -134,7 +136,7 @@ def train_cyclegan(
     history: list[dict[str, float]] = []
     t0, step = time.perf_counter(), 0
     bar = tqdm(desc="CycleGAN", disable=not progress, dynamic_ncols=True)
-    while time.perf_counter() - t0 < seconds:
+    while time.perf_counter() - t0 < seconds and (max_steps is None or step < max_steps):
         real_x = x[torch.randint(len(x), (batch_size,), generator=gen)]
         real_y = y[torch.randint(len(y), (batch_size,), generator=gen)]
         for p in itertools.chain(Dy.parameters(), Dx.parameters()):

@@ -33,9 +33,16 @@ class SupervisedResult:
 
 
 def train_supervised(
-    x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, seconds: float, loss: str = "l2", progress: bool = True
+    x: torch.Tensor,
+    y: torch.Tensor,
+    cfg: TrainConfig,
+    seconds: float,
+    loss: str = "l2",
+    progress: bool = True,
+    max_steps: int | None = None,
 ) -> SupervisedResult:
-    """Fit ``cfg``'s map network to the pairs (x[i] -> y[i]) for ``seconds``, Adam at ``cfg.lr``."""
+    """Fit ``cfg``'s map network to the pairs (x[i] -> y[i]) for ``seconds`` (or until ``max_steps``
+    updates, if that comes first), Adam at ``cfg.lr``."""
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     net = build_map(cfg)
@@ -44,7 +51,7 @@ def train_supervised(
     t0, step, value = time.perf_counter(), 0, float("nan")
     bar = tqdm(desc=f"supervised {loss}", disable=not progress, dynamic_ncols=True)
     net.train()
-    while time.perf_counter() - t0 < seconds:
+    while time.perf_counter() - t0 < seconds and (max_steps is None or step < max_steps):
         idx = torch.randint(len(x), (cfg.batch_size,), generator=gen)
         batch_loss = distance(net(x[idx]), y[idx])
         opt.zero_grad(set_to_none=True)

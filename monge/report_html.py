@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from .runs import atomic_write_text
@@ -143,13 +144,24 @@ def write_translation_html(path: Path, title: str, rows: list[tuple[str, Path, l
     )
 
 
-def write_stack_html(out: Path, table: list[dict], title: str, level_pages: list[Path]) -> Path:
-    """``out/report.html`` of a stack: the per-level metric table (min / mean / std over evaluations),
-    links to each level's own report (``level_pages``, one per row of ``table``), and the composed grid
-    and the curves, inlined."""
+def write_stack_html(
+    out: Path,
+    table: list[dict],
+    title: str,
+    level_pages: list[Path],
+    baselines: dict[str, dict[str, float]] | None = None,
+    verdicts: Sequence[str] = (),
+) -> Path:
+    """``out/report.html`` of a stack: the per-level metric table (min / mean / std over evaluations)
+    under the trivial maps' rows (``baselines``) and the ``verdicts`` on them, links to each level's
+    own report (``level_pages``, one per row of ``table``), and the composed grid and the curves, inlined."""
     metric = table[0]["metric"]
     extra = [k for k in table[0] if k not in ("level", "metric", "min", "mean", "std", "best_step")]
     rows = [
+        [name, f"{scores[metric]:.2f}", "-", "-", "-"]
+        + [f"{scores[k]:.4g}" if k in scores else "-" for k in extra]
+        for name, scores in (baselines or {}).items()
+    ] + [
         [str(r["level"]), f"{r['min']:.2f}", f"{r['mean']:.2f}", f"{r['std']:.2f}", str(r["best_step"])]
         + [f"{r[k]:.4g}" for k in extra]
         for r in table
@@ -165,6 +177,7 @@ def write_stack_html(out: Path, table: list[dict], title: str, level_pages: list
         "over each level's evaluations (lower is better). Each level's own page, with its baselines: "
         f"{links or 'not written'}.</p>",
         _table(["level", f"min {metric}", "mean", "std", "best step", *extra], rows),
+        "".join(f"<p><strong>{html.escape(v)}</strong></p>" for v in verdicts),
         "<h2>Composed maps</h2><p>Rows: source, then each level's output, then the target (when known).</p>",
         _inline_png(out / "stack_grid.png", "stack grid"),
         "<h2>Curves</h2>",

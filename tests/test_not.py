@@ -351,6 +351,17 @@ def test_two_level_stack_composes_resumes_and_reports(tiny_domains, tmp_path, ca
     assert [r["level"] for r in result["levels"]] == [0, 1]
     for name in ("stack_table.md", "stack_table.json", "stack_curves.png", "stack_grid.png"):
         assert (out / name).exists()
+    # the identity is scored beside the levels, on the same held-out images, and a losing level is named
+    saved = json.loads((out / "stack_table.json").read_text())
+    identity = saved["baselines"]["identity"][saved["levels"][0]["metric"]]
+    assert [r["level"] for r in saved["levels"]] == [0, 1] and identity > 0
+    table_md = (out / "stack_table.md").read_text()
+    assert "| identity |" in table_md and "| Gaussian colour OT |" in table_md
+    for r in saved["levels"]:
+        assert (f"Level {r['level']} loses to the identity" in table_md) == (r["last"] >= identity)
+    page = (out / "report.html").read_text()
+    assert "<td>identity</td>" in page
+    assert ("loses to the identity" in page) == any(r["last"] >= identity for r in saved["levels"])
 
     # level 1 was trained on T0(X) in float, for train and test alike
     t0 = load_solver(out / "level_0", "best")[0]

@@ -4,7 +4,7 @@ Both splits of the source are pushed through the frozen earlier levels (each at 
 checkpoint) in float, either once to float32 shards on disk (``mapped="disk"``) or batch by batch
 on the fly (``mapped="fly"``); every level is evaluated on the mapped *test* split only. A stack
 folder holds ``stack.json``, one ordinary run folder per level (``level_0``, ``level_1``, ...),
-and, when done, ``stack_table.md`` / ``stack_table.json``, ``stack_curves.png`` and ``stack_grid.png``.
+and, when done, the report of :mod:`monge.train.stack_report`.
 """
 
 from __future__ import annotations
@@ -13,18 +13,16 @@ import hashlib
 import json
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from ..data.sources import ImageSource
 from ..errors import ConfigError, DataError
 from ..ot.solver import NOT
-from ..report_html import write_stack_html
-from ..runs import CSVLog, atomic_write_text, load_checkpoint, save_state
-from ..viz import plot_curves, save_grid
+from ..runs import atomic_write_text, load_checkpoint, save_state
 from .config import TrainConfig
 from .factory import checkpoint_path, load_solver
 from .loop import open_splits, train
+from .stack_report import level_dir, level_table, write_stack_report
 
 
 class ComposedMap:
@@ -106,7 +104,7 @@ def _maps_id(out: Path, k: int, which: str) -> str:
     """A fingerprint of the ``which`` checkpoints of levels 0..k-1, which map level k's source."""
     digest = hashlib.sha256()
     for j in range(k):
-        with checkpoint_path(_level_dir(out, j), which).open("rb") as fh:
+        with checkpoint_path(level_dir(out, j), which).open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()
@@ -117,10 +115,6 @@ def _shards_current(folder: Path, maps_id: str) -> bool:
         return json.loads((folder / "index.json").read_text()).get("maps") == maps_id
     except (OSError, ValueError):
         return False
-
-
-def _level_dir(out: Path, k: int) -> Path:
-    return out / f"level_{k}"
 
 
 def _level_done(run: Path, steps: int) -> bool:
@@ -139,36 +133,11 @@ def load_stack(
             raise DataError(f"{out}: the stack is not finished, so it has no best level yet; choose one (level=K)")
         level = meta["best_level"]
     level = int(level)
-    if not 0 <= level < meta["levels"] or not (_level_dir(out, level) / "checkpoints").exists():
+    if not 0 <= level < meta["levels"] or not (level_dir(out, level) / "checkpoints").exists():
         raise DataError(f"{out}: no trained level {level}")
     which = meta.get("checkpoint", "best")  # stacks from before 0.4 composed best checkpoints
-    loaded = [load_solver(_level_dir(out, k), which, device) for k in range(level + 1)]
+    loaded = [load_solver(level_dir(out, k), which, device) for k in range(level + 1)]
     return ComposedMap([solver for solver, _ in loaded]), loaded[0][1], level
-
-
-def level_table(out: Path, levels: int) -> list[dict]:
-    """Per level: min / mean / std of the held-out metric over its evaluations, and its best row."""
-    rows = []
-    for k in range(levels):
-        history = CSVLog(_level_dir(out, k) / "eval.csv").read()
-        if not history:
-            continue
-        metric = next(key for key in history[0] if key.startswith(("FD", "FID")))
-        values = np.array([r[metric] for r in history])
-        best = history[int(values.argmin())]
-        rows.append(
-            {
-                "level": k,
-                "metric": metric,
-                "min": float(values.min()),
-                "mean": float(values.mean()),
-                "std": float(values.std()),
-                "best_step": int(best["step"]),
-                "last": float(values[-1]),
-                **{key: v for key, v in best.items() if key not in ("step", metric)},
-            }
-        )
-    return rows
 
 
 def train_stack(
@@ -214,15 +183,15 @@ def train_stack(
         "best_level": None,
     }
     if rank0:
-        _level_dir(out, 0).mkdir(parents=True, exist_ok=True)
+        level_dir(out, 0).mkdir(parents=True, exist_ok=True)
         atomic_write_text(meta_path, json.dumps(meta, indent=2))
     fabric.barrier()
 
-    level_cfgs = [TrainConfig.from_dict({**cfg.to_dict(), "out": str(_level_dir(out, k))}) for k in range(levels)]
-    src_train, src_test, tgt_train, tgt_test = open_splits(level_cfgs[0], _level_dir(out, 0), save=rank0)
+    level_cfgs = [TrainConfig.from_dict({**cfg.to_dict(), "out": str(level_dir(out, k))}) for k in range(levels)]
+    src_train, src_test, tgt_train, tgt_test = open_splits(level_cfgs[0], level_dir(out, 0), save=rank0)
     solvers: list[NOT] = []
     for k, level_cfg in enumerate(level_cfgs):
-        run = _level_dir(out, k)
+        run = level_dir(out, k)
         if k == 0:
             data = (src_train, src_test, tgt_train, tgt_test)
         else:
@@ -242,7 +211,7 @@ def train_stack(
             resume = (run / "checkpoints" / "last.pt").exists()
             init = None
             if warm_start and k > 0 and not resume:
-                prev = load_checkpoint(checkpoint_path(_level_dir(out, k - 1), checkpoint))["solver"]
+                prev = load_checkpoint(checkpoint_path(level_dir(out, k - 1), checkpoint))["solver"]
                 init = {"T": prev["T"], "f": prev["f"]}
             train(level_cfg, resume=resume, progress=progress, data=data, init=init, fabric=fabric)
         solvers.append(load_solver(run, checkpoint, str(fabric.device))[0])
@@ -261,36 +230,3 @@ def train_stack(
         "mapped": mapped,
         "rank": fabric.global_rank,
     }
-
-
-def write_stack_report(out: Path, table: list[dict], solvers: list[NOT], src_test, tgt_test, cfg: TrainConfig) -> None:
-    metric = table[0]["metric"]
-    extra = [key for key in table[0] if key not in ("level", "metric", "min", "mean", "std", "best_step")]
-    lines = [
-        f"| level | min {metric} | mean | std | best step | " + " | ".join(extra) + " |",
-        "|---|---|---|---|---|" + "---|" * len(extra),
-    ]
-    for r in table:
-        lines.append(
-            f"| {r['level']} | {r['min']:.2f} | {r['mean']:.2f} | {r['std']:.2f} | {r['best_step']} | "
-            + " | ".join(f"{r[key]:.4g}" for key in extra)
-            + " |"
-        )
-    (out / "stack_table.md").write_text("\n".join(lines) + "\n")
-    (out / "stack_table.json").write_text(json.dumps(table, indent=2))
-    curves = {}
-    for k in range(len(table)):
-        history = CSVLog(_level_dir(out, k) / "eval.csv").read()
-        curves[f"level {k}"] = ([r["step"] for r in history], [r[metric] for r in history])
-    plot_curves(curves, out / "stack_curves.png", metric, "held-out metric per stacking level")
-    n = min(cfg.grid_images, len(src_test))
-    x = torch.stack([src_test[i] for i in range(n)])
-    rows = [x]
-    for solver in solvers:
-        rows.append(solver.map(rows[-1]))
-    names = [src_test.names[i] for i in range(n)]
-    if set(names) <= set(tgt_test.names):
-        rows.append(tgt_test.subset(names).tensor())
-    save_grid(rows, out / "stack_grid.png", scale=2)
-    pages = [_level_dir(out, r["level"]) / "report.html" for r in table]
-    write_stack_html(out, table, f"{cfg.source} -> {cfg.target}", pages)

@@ -22,7 +22,7 @@ from ..runs import atomic_write_text, load_checkpoint, save_state
 from .config import TrainConfig
 from .factory import checkpoint_path, load_solver
 from .loop import open_splits, train
-from .stack_report import level_dir, level_table, write_stack_report
+from .stack_report import level_dir, level_table, stack_baselines, write_stack_report
 
 
 class ComposedMap:
@@ -225,6 +225,7 @@ def train_stack(
     return {
         "stack": str(out),
         "levels": table,
+        "baselines": stack_baselines(out),
         "best_level": meta["best_level"],
         "warm_start": warm_start,
         "mapped": mapped,

@@ -244,7 +244,7 @@ def demo_config(out: str = "runs/demo", steps: int = 300, eval_images: int = 379
     copies of T(x) and y for it, a moving average of the map's weights, Adam at 1e-3 for the
     potential and 3e-4 for the map, both decayed to zero along a cosine; the map starts at the
     exact discrete OT pairs of the training images (pixel and feature distances) and is pulled
-    towards them during the game with 3 % of the game's gradient norm."""
+    towards them during the game with 1 % of the game's gradient norm."""
     return TrainConfig(
         source="emoji:twitter",
         target="emoji:google",
@@ -262,5 +262,5 @@ def demo_config(out: str = "runs/demo", steps: int = 300, eval_images: int = 379
         lr_schedule="cosine",
         ot_warm_start=max(1, steps * 5 // 3),  # 500 at the default 300: the budget scales as a whole
         ot_pairing="pixels+effnet",
-        ot_anchor=0.03,
+        ot_anchor=0.01,
     )

@@ -158,8 +158,7 @@ def write_stack_html(
     metric = table[0]["metric"]
     extra = [k for k in table[0] if k not in ("level", "metric", "min", "mean", "std", "best_step")]
     rows = [
-        [name, f"{scores[metric]:.2f}", "-", "-", "-"]
-        + [f"{scores[k]:.4g}" if k in scores else "-" for k in extra]
+        [name, f"{scores[metric]:.2f}", "-", "-", "-"] + [f"{scores[k]:.4g}" if k in scores else "-" for k in extra]
         for name, scores in (baselines or {}).items()
     ] + [
         [str(r["level"]), f"{r['min']:.2f}", f"{r['mean']:.2f}", f"{r['std']:.2f}", str(r["best_step"])]

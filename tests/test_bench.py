@@ -66,9 +66,10 @@ def test_ladder_table_says_where_a_method_loses_to_the_identity():
     row = {"FD - identity (mean)": 0.0, "FD - identity (std)": 1.0, "KID": 0.1, "psnr": 10.0, "PD-EffNetLite0": 0.8}
     rows = {
         "identity": {**row, "FD-EffNetLite0": 290.0, "mse": 0.32, "C2ST accuracy": 0.9},
-        "map": {**row, "FD-EffNetLite0": 300.0, "mse": 0.29, "C2ST accuracy": 0.8},
+        "map": {**row, "FD-EffNetLite0": 300.0, "mse": 0.29, "C2ST accuracy": 0.8, "C2ST accuracy (std)": 0.012},
         "ceiling": {**row, "FD-EffNetLite0": 250.0, "mse": 0.20, "C2ST accuracy": 0.7},
     }
     table = ladder_table(rows)
     assert "map loses to the identity on FD." in table and "ceiling loses" not in table
+    assert "| 80.0 +- 1.2 % |" in table  # the spread over the two-sample classifiers' seeds
     assert mse_progress(rows, "map", "ceiling") == pytest.approx(0.25)

@@ -245,6 +245,18 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tiny_domains, tmp
     assert list((tmp_path / "cut" / "tb").iterdir())
 
 
+def test_a_finished_anchored_run_reopens_without_pairing_again(tiny_domains, tmp_path, monkeypatch):
+    cfg = _tiny_cfg(tiny_domains, tmp_path / "run", 2, ot_warm_start=2, ot_anchor=0.5)
+    first = train(cfg, progress=False)
+
+    def no_pairing(*args, **kwargs):
+        raise AssertionError("a run with nothing left to train paired its images again")
+
+    monkeypatch.setattr("monge.train.loop.discrete_ot_pairs", no_pairing)
+    again = train(cfg, resume=True, progress=False)
+    assert again.steps == first.steps == 2 and again.final == first.final
+
+
 def test_an_interrupted_cosine_run_resumes_onto_the_same_schedule_and_weights(tiny_domains, tmp_path, monkeypatch):
     kw = {"lr_schedule": "cosine", "f_net": "effnet+resnet", "ema": 0.9}
     train(_tiny_cfg(tiny_domains, tmp_path / "full", 4, **kw), progress=False)

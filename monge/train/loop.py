@@ -193,7 +193,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, i
         callbacks = [LossLog(losses_log, writer, cfg.log_every, cfg.steps), evaluation]
     warm_seconds = 0.0  # counted in the run's time: the ladder gives other methods the same wall clock
     fresh_warm_start = bool(cfg.ot_warm_start) and solver.steps_done == 0
-    if fresh_warm_start or cfg.ot_anchor:  # what needs the pairs
+    if (fresh_warm_start or cfg.ot_anchor) and solver.steps_done < cfg.steps:  # what needs the pairs, if it trains
         t0 = time.perf_counter()
         source, target = _first(src_train, MAX_PAIRS), _first(tgt_train, MAX_PAIRS)
         # data_rng is untouched until here in a fresh run, so a resume draws the same pairs from a

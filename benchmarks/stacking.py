@@ -83,11 +83,11 @@ def main() -> None:
     p.add_argument("--summarise", nargs="+", metavar="JSON", help="files of result lines to tabulate; trains nothing")
     args = p.parse_args()
     if args.summarise:
-        results = [
-            json.loads(line)
+        results = [  # a log of stdout and stderr together may hold progress bars before a result line
+            json.loads(line[line.index('{"stack"') :])
             for path in args.summarise
             for line in open(path).read().splitlines()
-            if line.startswith("{") and '"levels"' in line
+            if '{"stack"' in line
         ]
         print(f"{len(results)} seeds\n\n{summarise(results)}")
         return

@@ -16,6 +16,9 @@ from pathlib import Path
 
 from .runs import atomic_write_text
 
+# the per-level summary columns of a stack table; every other key of a row is shown after them
+STACK_SUMMARY_KEYS = ("level", "metric", "min", "mean", "std", "best_step")
+
 LOWER_IS_BETTER = {"mse": True, "psnr": False}  # every other metric (FD, FID, KID, PD) is a distance
 
 STYLE = """
@@ -156,7 +159,7 @@ def write_stack_html(
     under the trivial maps' rows (``baselines``) and the ``verdicts`` on them, links to each level's
     own report (``level_pages``, one per row of ``table``), and the composed grid and the curves, inlined."""
     metric = table[0]["metric"]
-    extra = [k for k in table[0] if k not in ("level", "metric", "min", "mean", "std", "best_step")]
+    extra = [k for k in table[0] if k not in STACK_SUMMARY_KEYS]
     rows = [
         [name, f"{scores[metric]:.2f}", "-", "-", "-"] + [f"{scores[k]:.4g}" if k in scores else "-" for k in extra]
         for name, scores in (baselines or {}).items()

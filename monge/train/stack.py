@@ -216,16 +216,16 @@ def train_stack(
             train(level_cfg, resume=resume, progress=progress, data=data, init=init, fabric=fabric)
         solvers.append(load_solver(run, checkpoint, str(fabric.device))[0])
 
-    table = level_table(out, levels)
+    table, baselines = level_table(out, levels), stack_baselines(out)
     meta["best_level"] = min(table, key=lambda r: r["min"])["level"]
     if rank0:
         atomic_write_text(meta_path, json.dumps(meta, indent=2))
-        write_stack_report(out, table, solvers, src_test, tgt_test, cfg)
+        write_stack_report(out, table, baselines, solvers, src_test, tgt_test, cfg)
     fabric.barrier()
     return {
         "stack": str(out),
         "levels": table,
-        "baselines": stack_baselines(out),
+        "baselines": baselines,
         "best_level": meta["best_level"],
         "warm_start": warm_start,
         "mapped": mapped,

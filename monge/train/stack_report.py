@@ -11,12 +11,10 @@ import numpy as np
 import torch
 
 from ..ot.solver import NOT
-from ..report_html import write_stack_html
+from ..report_html import STACK_SUMMARY_KEYS, write_stack_html
 from ..runs import CSVLog
 from ..viz import plot_curves, save_grid
 from .config import TrainConfig
-
-SUMMARY_KEYS = ("level", "metric", "min", "mean", "std", "best_step")
 
 
 def level_dir(out: Path, k: int) -> Path:
@@ -26,7 +24,7 @@ def level_dir(out: Path, k: int) -> Path:
 
 def level_table(out: Path, levels: int) -> list[dict]:
     """Per level: min / mean / std of the held-out metric over its evaluations, its last value, its
-    best row, and the level's training steps and seconds."""
+    best row, and the level's training seconds."""
     rows = []
     for k in range(levels):
         history = CSVLog(level_dir(out, k) / "eval.csv").read()
@@ -73,11 +71,19 @@ def losses_to_identity(table: list[dict], baselines: dict[str, dict[str, float]]
     ]
 
 
-def write_stack_report(out: Path, table: list[dict], solvers: list[NOT], src_test, tgt_test, cfg: TrainConfig) -> None:
-    """Write the stack's tables, curves, composed grid and HTML page into ``out``."""
+def write_stack_report(
+    out: Path,
+    table: list[dict],
+    baselines: dict[str, dict[str, float]],
+    solvers: list[NOT],
+    src_test,
+    tgt_test,
+    cfg: TrainConfig,
+) -> None:
+    """Write the stack's tables, curves, composed grid and HTML page into ``out``; ``baselines`` are
+    :func:`stack_baselines`'."""
     metric = table[0]["metric"]
-    extra = [key for key in table[0] if key not in SUMMARY_KEYS]
-    baselines = stack_baselines(out)
+    extra = [key for key in table[0] if key not in STACK_SUMMARY_KEYS]
     lines = [
         f"| level | min {metric} | mean | std | best step | " + " | ".join(extra) + " |",
         "|---|---|---|---|---|" + "---|" * len(extra),

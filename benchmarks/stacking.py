@@ -31,8 +31,9 @@ def recipe(text: str, steps: int) -> dict:
     if text != "demo":
         return json.loads(text)
     demo = demo_config(steps=steps).to_dict()
-    keep = ("f_net", "augment", "ema", "lr", "map_lr", "lr_schedule", "ot_warm_start", "ot_pairing", "ot_anchor")
-    return {key: demo[key] for key in keep}
+    default = TrainConfig(source=demo["source"], target=demo["target"]).to_dict()
+    run_keys = ("out", "steps", "eval_every", "eval_images", "seed")  # this benchmark sets its own
+    return {key: value for key, value in demo.items() if value != default[key] and key not in run_keys}
 
 
 def summarise(results: list[dict]) -> str:

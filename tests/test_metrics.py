@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from monge.backbones.inception import InceptionFID
 from monge.cli.main import main
@@ -78,6 +79,41 @@ def test_folded_batchnorm_keeps_the_backbone_outputs(effnet):
     with torch.no_grad():
         reference, folded = plain.extract_features(x), effnet.net.extract_features(x)
     assert (folded - reference).abs().max() < 1e-4 * reference.abs().max()
+
+
+@pytest.mark.parametrize("kernel", [3, 5])
+def test_strided_depthwise_backward_path_gives_the_stride_two_numbers(kernel, monkeypatch):
+    """In bf16 with a gradient, a stride-2 depthwise layer runs at stride 1 and keeps every second
+    pixel: outputs and input gradients must equal the plain stride-2 layer's, odd sizes included."""
+    import monge.backbones.effnet as effnet_module
+
+    torch.manual_seed(0)
+    layer = effnet_module.StridedDepthwise(8, 8, kernel, stride=2, groups=8)
+    x = torch.randn(2, 8, 35, 28)
+    strides = []
+    conv2d = F.conv2d
+    monkeypatch.setattr(effnet_module.F, "conv2d", lambda *a: strides.append(a[3]) or conv2d(*a))
+    results = []
+    for grad in (True, False):  # without a gradient the layer is the plain stride-2 convolution
+        xi = x.clone().requires_grad_(grad)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = layer(xi)
+        if grad:
+            out.float().square().sum().backward()
+            grad_x = xi.grad
+        else:  # the reference gradient: the stride-2 layer's own backward
+            xr = x.clone().requires_grad_()
+            h, w = x.shape[-2:]
+            ph, pw = ((-(-n // 2) - 1) * 2 + kernel - n for n in (h, w))
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                padded = F.pad(xr, [pw // 2, pw - pw // 2, ph // 2, ph - ph // 2])
+                conv2d(padded, layer.weight, layer.bias, 2, 0, 1, 8).float().square().sum().backward()
+            grad_x = xr.grad
+        results.append((out.float(), grad_x))
+    assert strides == [1, 2]  # the fast path ran, then the plain one
+    assert results[0][0].shape == results[1][0].shape == (2, 8, 18, 14)
+    torch.testing.assert_close(results[0][0], results[1][0], rtol=0, atol=0)
+    torch.testing.assert_close(results[0][1], results[1][1], rtol=1e-2, atol=1e-3)
 
 
 def test_perceptual_distance_zero_for_same_positive_for_different(effnet):

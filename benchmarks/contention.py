@@ -30,9 +30,12 @@ JOB = """
 import statistics, sys, time, torch
 from monge.train.config import TrainConfig
 from monge.train.factory import build_solver
-threads, repeats, start = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+from monge.threads import adapt_threads, govern_threads
+threads, repeats, start, governed = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4] == "1"
 if threads:
     torch.set_num_threads(threads)
+if governed:
+    govern_threads(threads or None)
 torch.manual_seed(0)
 solver = build_solver(TrainConfig(source="x", target="y"))
 x = torch.rand(32, 3, 32, 32) * 2 - 1
@@ -43,6 +46,7 @@ for _ in range(3):
 times = []
 for _ in range(repeats):
     t0 = time.perf_counter()
+    adapt_threads()  # what monge's loops call once per step (nothing without a governor)
     solver.t_update(x)
     times.append(time.perf_counter() - t0)
 print(statistics.median(times), torch.get_num_threads())
@@ -52,14 +56,15 @@ print(statistics.median(times), torch.get_num_threads())
 def run_jobs(count: int, policy: str, threads: int, repeats: int) -> list[tuple[float, int]]:
     """Start ``count`` jobs together; their median step times (s) and thread counts."""
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    governed = policy == "governed"  # libgomp's default wait, threads following the load
     if policy.startswith("SPIN"):  # SPIN<n>: libgomp spins n times before it sleeps
         env["GOMP_SPINCOUNT"] = policy[4:]
-    elif policy != "unset":
+    elif policy not in ("unset", "governed"):
         env["OMP_WAIT_POLICY"] = policy
     start = time.time() + 8  # imports and net building finish before the timed part
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", JOB, str(threads), str(repeats), str(start)],
+            [sys.executable, "-c", JOB, str(threads), str(repeats), str(start), str(int(governed))],
             env=env,
             stdout=subprocess.PIPE,
             text=True,

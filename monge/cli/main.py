@@ -14,6 +14,7 @@ import sys
 
 from .. import __version__
 from ..errors import ConfigError, MongeError
+from ..threads import govern_threads, plan_threads
 from . import apply, bench, data, metrics, style, train, ui
 from .common import flag
 
@@ -32,8 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--threads",
         type=int,
-        help="CPU threads (default: the CPUs available to this process, or $OMP_NUM_THREADS); "
-        "give each of two jobs on one machine half",
+        help="CPU threads, fixed (default: $OMP_NUM_THREADS, else up to the CPUs available to this process, "
+        "fewer while other processes keep them busy)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (data, train, apply, bench, style, metrics, ui):
@@ -55,12 +56,15 @@ def install_signal_handlers() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # before importing torch: --help and usage errors stay fast
+    governed = plan_threads(args.threads)  # OpenMP reads its wait policy when torch loads, just below
     from ..engine import set_threads, tune_cpu_allocator
 
     tune_cpu_allocator()
     install_signal_handlers()
     try:
         set_threads(args.threads)
+        if governed:
+            govern_threads()
         args.func(args)
     except MongeError as err:
         if args.traceback:

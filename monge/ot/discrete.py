@@ -16,6 +16,7 @@ from scipy.optimize import linear_sum_assignment
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError
+from ..threads import adapt_threads
 from .optim import trainable
 from .solver import NOT
 
@@ -84,6 +85,7 @@ def warm_start(
     losses: list[float] = []
     bar = tqdm(range(steps), desc="warm start (discrete OT pairs)", disable=not progress, dynamic_ncols=True)
     for _ in bar:
+        adapt_threads()
         losses.append(solver.pair_update(*solver.pair_batch(xs, ys, batch_size, generator), opt))
         bar.set_postfix(mse=f"{losses[-1]:.4f}")
     return losses

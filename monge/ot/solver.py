@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from ..data.sampling import Sampler, as_sampler
 from ..errors import DivergenceError
+from ..threads import adapt_threads
 from .costs import Cost, QuadraticCost
 from .optim import ExplosionGuard, anchored_gradient, frozen, trainable
 
@@ -278,6 +279,7 @@ class NOT:
         self.T.train()
         self.f.train()
         for _ in range(self.t_steps):
+            adapt_threads()  # follows the machine's load where the monge command installed a governor
             if self.anchor is None:
                 t_loss = self.t_update(sample_x(batch_size))
             else:

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from ..engine import resolve_device, resolve_precision
 from ..errors import ConfigError, DataError, DivergenceError
+from ..threads import adapt_threads
 from .hypercolumns import label_map, make_extractor, sample_hypercolumns, sample_xy
 from .losses import MomentLoss, PaletteLoss, RelaxedEMD, SelfSimilarityLoss, StyleTarget
 from .masks import match_regions
@@ -185,6 +186,7 @@ def stylize(
                     c_matrix = selfsim.matrix(
                         torch.cat([sample_hypercolumns(c_img[None], c_feats, xy) for xy in xy_regions])
                     )
+            adapt_threads()  # follows the machine's load where the monge command installed a governor
             img = collapse_pyramid(bands)
             with autocast:
                 feats = extractor(img)

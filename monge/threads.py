@@ -19,8 +19,10 @@ This module imports torch only when a governor is made, so the plan comes before
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -110,6 +112,24 @@ def govern_threads(max_threads: int | None = None, interval: float = 1.0) -> Thr
     global _governor
     _governor = ThreadGovernor(max_threads, interval) if can_govern() else None
     return _governor
+
+
+@contextlib.contextmanager
+def governing(enabled: bool = True) -> Iterator[ThreadGovernor | None]:
+    """A governor for the block (none when not ``enabled``); after it, none, and the thread count
+    found before it: a command run in-process (a test, a notebook) leaves no governor behind."""
+    global _governor
+    if not enabled:
+        yield None
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        yield govern_threads()
+    finally:
+        _governor = None
+        torch.set_num_threads(before)
 
 
 def adapt_threads() -> int:

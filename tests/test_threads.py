@@ -110,11 +110,18 @@ def test_real_busy_processes_make_the_governor_back_off(restore_threads):
 
 WIRING = """
 import json, os, sys
-from monge.cli.main import main
+import monge.cli.data as data_command
 import monge.threads as threads
+from monge.cli.main import main
+seen = {}
+write_emoji = data_command.cmd_data_emoji
+def spy(args):  # the command's own view, while it runs
+    seen["governed"] = threads._governor is not None
+    write_emoji(args)
+data_command.cmd_data_emoji = spy
 code = main(sys.argv[1:])
-governed = threads._governor is not None
-print(json.dumps({"code": code, "governed": governed, "policy": os.environ.get("OMP_WAIT_POLICY")}))
+after = threads._governor is not None
+print(json.dumps({"code": code, **seen, "after": after, "policy": os.environ.get("OMP_WAIT_POLICY")}))
 """
 
 
@@ -130,4 +137,5 @@ def test_the_monge_command_governs_unless_the_thread_count_is_fixed(tmp_path, fi
     assert result["code"] == 0
     governs = threads.can_govern() and not fixed
     assert result["governed"] is governs
+    assert result["after"] is False  # an in-process command leaves no governor behind
     assert result["policy"] == (None if governs else "PASSIVE")

@@ -14,7 +14,7 @@ import sys
 
 from .. import __version__
 from ..errors import ConfigError, MongeError
-from ..threads import govern_threads, plan_threads
+from ..threads import governing, plan_threads
 from . import apply, bench, data, metrics, style, train, ui
 from .common import flag
 
@@ -63,9 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     install_signal_handlers()
     try:
         set_threads(args.threads)
-        if governed:
-            govern_threads()
-        args.func(args)
+        with governing(governed):
+            args.func(args)
     except MongeError as err:
         if args.traceback:
             raise

@@ -103,10 +103,8 @@ def test_strided_depthwise_backward_path_gives_the_stride_two_numbers(kernel, mo
             grad_x = xi.grad
         else:  # the reference gradient: the stride-2 layer's own backward
             xr = x.clone().requires_grad_()
-            h, w = x.shape[-2:]
-            ph, pw = ((-(-n // 2) - 1) * 2 + kernel - n for n in (h, w))
             with torch.autocast("cpu", dtype=torch.bfloat16):
-                padded = F.pad(xr, [pw // 2, pw - pw // 2, ph // 2, ph - ph // 2])
+                padded = F.pad(xr, effnet_module.same_padding(xr, layer.kernel_size, 2))
                 conv2d(padded, layer.weight, layer.bias, 2, 0, 1, 8).float().square().sum().backward()
             grad_x = xr.grad
         results.append((out.float(), grad_x))

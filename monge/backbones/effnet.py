@@ -17,19 +17,26 @@ import torch.nn.functional as F
 from .registry import FeatureExtractor, resize_square_batch
 
 
+def same_padding(x: torch.Tensor, kernel_size: tuple[int, ...], stride: int) -> list[int]:
+    """``F.pad``'s (left, right, top, bottom) for TensorFlow's 'same' padding of ``x``: the
+    package's ``Conv2dDynamicSamePadding`` rule, extra pixel on the right and bottom."""
+    pad = []
+    for size, k in zip(reversed(x.shape[-2:]), reversed(kernel_size)):
+        total = max((math.ceil(size / stride) - 1) * stride + k - size, 0)
+        pad += [total // 2, total - total // 2]
+    return pad
+
+
 class StridedDepthwise(nn.Conv2d):
     """A stride-2 depthwise convolution with TensorFlow's 'same' padding whose bfloat16 backward on
     a CPU runs as a stride-1 convolution read at every second pixel: the same numbers, but oneDNN's
     strided depthwise backward in bfloat16 is 3-4x slower than its stride-1 one (on an AVX512-BF16
-    EPYC, for the three such layers of lite0: most of a STROTSS step's convolution time at 512 px,
-    benchmarks/README.md). Elsewhere (float32, no gradient, a GPU) it is the plain stride-2 layer."""
+    EPYC; lite0 has four such layers, and the three that STROTSS runs took most of a step's
+    convolution time at 512 px, benchmarks/README.md). Elsewhere (float32, no gradient, a GPU) it is
+    the plain stride-2 layer."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pad = []
-        for size, k in zip(reversed(x.shape[-2:]), reversed(self.kernel_size)):
-            total = max((math.ceil(size / 2) - 1) * 2 + k - size, 0)
-            pad += [total // 2, total - total // 2]
-        x = F.pad(x, pad)
+        x = F.pad(x, same_padding(x, self.kernel_size, 2))
         bf16 = x.dtype == torch.bfloat16 or torch.is_autocast_enabled("cpu")
         if x.device.type == "cpu" and bf16 and torch.is_grad_enabled() and x.requires_grad:
             return F.conv2d(x, self.weight, self.bias, 1, 0, 1, self.groups)[..., ::2, ::2]
@@ -43,13 +50,13 @@ def _folded(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
     fused = torch.nn.utils.fusion.fuse_conv_bn_eval(conv, bn)
     k = fused.kernel_size[0]
     if tuple(fused.stride) == (1, 1) and fused.dilation == (1, 1):
-        static = nn.Conv2d(fused.in_channels, fused.out_channels, k, padding=k // 2, groups=fused.groups)
+        replacement = nn.Conv2d(fused.in_channels, fused.out_channels, k, padding=k // 2, groups=fused.groups)
     elif tuple(fused.stride) == (2, 2) and fused.dilation == (1, 1) and fused.groups == fused.in_channels > 1:
-        static = StridedDepthwise(fused.in_channels, fused.out_channels, k, stride=2, groups=fused.groups)
+        replacement = StridedDepthwise(fused.in_channels, fused.out_channels, k, stride=2, groups=fused.groups)
     else:
         return fused
-    static.load_state_dict(fused.state_dict())
-    return static
+    replacement.load_state_dict(fused.state_dict())
+    return replacement
 
 
 def _fold_batchnorm(net: nn.Module) -> nn.Module:

@@ -72,21 +72,22 @@ class ThreadGovernor:
         """Look at the last interval (if one has passed) and adjust; the thread count now in use."""
         import torch
 
-        threads = torch.get_num_threads()
+        current = torch.get_num_threads()
         elapsed = time.monotonic() - self.since
         if elapsed < self.interval:
-            return threads
-        waited = (_run_delay_ns() - self.delay) / 1e9 / elapsed / threads  # per thread, a share of the time
+            return current
+        waited = (_run_delay_ns() - self.delay) / 1e9 / elapsed / current  # per thread, a share of the time
         idle = (_idle_seconds(self.cpus) - self.idle) / elapsed  # CPUs' worth standing idle
-        if waited > self.wait_share and threads > 1:
-            threads -= 1
-        elif idle > 0.75 and threads < self.max_threads:
-            threads += 1
-        if threads != torch.get_num_threads():
-            torch.set_num_threads(threads)
-            self.changes.append((time.monotonic(), threads))
+        wanted = current
+        if waited > self.wait_share and current > 1:
+            wanted = current - 1
+        elif idle > 0.75 and current < self.max_threads:
+            wanted = current + 1
+        if wanted != current:
+            torch.set_num_threads(wanted)
+            self.changes.append((time.monotonic(), wanted))
         self._mark()  # each decision reads a fresh interval, none straddles a change
-        return threads
+        return wanted
 
 
 _governor: ThreadGovernor | None = None

@@ -8,7 +8,7 @@ from PIL import Image
 
 from monge.data.images import pil_to_tensor
 from monge.errors import WeightsNotFound
-from monge.style.hypercolumns import EffNetHypercolumns, make_extractor, sample_xy
+from monge.style.hypercolumns import EffNetHypercolumns, make_extractor, sample_bilinear, sample_xy
 from monge.style.losses import MomentLoss, PaletteLoss, RelaxedEMD, SelfSimilarityLoss
 from monge.style.masks import mask_regions, match_regions
 from monge.style.strotss import content_distance, style_distance, stylize
@@ -48,6 +48,23 @@ def pair():
 @pytest.fixture(scope="module")
 def result(pair, extractor):
     return stylize(*pair, alpha=1.0, size=64, scales=1, steps=60, backbone=extractor, progress=False)
+
+
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+@pytest.mark.parametrize("shape", [(3, 17, 23), (32, 8, 8), (5, 1, 9)])
+def test_bilinear_sampling_reads_and_back_propagates_as_grid_sample(layout, shape):
+    gen = torch.Generator().manual_seed(0)
+    feat = torch.randn(1, *shape, generator=gen).contiguous(memory_format=layout)
+    xy = torch.rand(300, 2, generator=gen) * 2.4 - 1.2  # some fall outside: zero padding
+    ours, ref = feat.clone().requires_grad_(True), feat.clone().requires_grad_(True)
+    values = sample_bilinear(ours, xy)
+    expected = F.grid_sample(ref, xy.view(1, 1, -1, 2), align_corners=False)[0, :, 0].T
+    upstream = torch.randn(expected.shape, generator=gen)
+    values.backward(upstream)
+    expected.backward(upstream)
+    assert torch.allclose(values, expected, atol=1e-5)
+    assert torch.allclose(ours.grad, ref.grad, atol=1e-5)
+    assert ours.grad.is_contiguous(memory_format=layout)  # a channels-last backbone stays channels-last
 
 
 @pytest.mark.parametrize("loss", [RelaxedEMD(), MomentLoss(), PaletteLoss(), SelfSimilarityLoss()])

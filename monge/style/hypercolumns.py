@@ -46,20 +46,76 @@ class VGGHypercolumns(nn.Module):
 
 
 def make_extractor(name: str, weights=None) -> nn.Module:
-    """The hypercolumn extractor ``effnet-lite0`` (offline) or ``vgg16`` (needs its local weights)."""
+    """The hypercolumn extractor ``effnet-lite0`` (offline) or ``vgg16`` (needs its local weights),
+    its weights channels-last: its activations then are too (each pixel's channels contiguous),
+    which is what :func:`sample_bilinear` reads fastest and what oneDNN's convolutions run fastest."""
+    extractor: nn.Module
     if name == "effnet-lite0":
-        return EffNetHypercolumns()
-    if name == "vgg16":
-        return VGGHypercolumns(weights)
-    raise ConfigError("backbone", f"{name!r} is not one of {', '.join(EXTRACTORS)}")
+        extractor = EffNetHypercolumns()
+    elif name == "vgg16":
+        extractor = VGGHypercolumns(weights)
+    else:
+        raise ConfigError("backbone", f"{name!r} is not one of {', '.join(EXTRACTORS)}")
+    return extractor.to(memory_format=torch.channels_last)
+
+
+def bilinear_corners(xy: torch.Tensor, size: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The four pixels (flat indices, (N, 4)) and weights ((N, 4)) that bilinear interpolation reads
+    at ``xy`` (N, 2) in [-1, 1] (x, y) of an (H, W) map: ``grid_sample``'s rule with
+    ``align_corners=False`` and zero padding (an outside pixel gets weight 0)."""
+    h, w = size
+    x, y = (xy[:, 0].float() + 1) * w / 2 - 0.5, (xy[:, 1].float() + 1) * h / 2 - 0.5
+    x0, y0 = x.floor(), y.floor()
+    fx, fy = x - x0, y - y0
+    index, weight = [], []
+    for dy in (0, 1):
+        for dx in (0, 1):
+            xi, yi = x0 + dx, y0 + dy
+            inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+            index.append((yi.clamp(0, h - 1) * w + xi.clamp(0, w - 1)).long())
+            weight.append((fx if dx else 1 - fx) * (fy if dy else 1 - fy) * inside)
+    return torch.stack(index, 1), torch.stack(weight, 1)
+
+
+class _GatherBilinear(torch.autograd.Function):
+    """Bilinear reads of one map (1, C, H, W) at fixed pixels and weights, as float32 rows (N, C).
+
+    ``grid_sample`` walks its map channel by channel; this gathers whole pixels (C values each, one
+    contiguous row of a channels-last map) and scatters the gradient back the same way, in the map's
+    own dtype and layout. A channels-last backbone's forward and backward stay channels-last: with
+    ``grid_sample``'s channels-first gradient, every layout change cost a copy (STROTSS at 512 px,
+    bf16, 2.4x slower backbone and sampling together; benchmarks/README.md)."""
+
+    @staticmethod
+    def forward(ctx, feat: torch.Tensor, index: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        _, c, h, w = feat.shape
+        rows = feat[0].permute(1, 2, 0).reshape(h * w, c)  # a view of a channels-last map
+        picked = rows.index_select(0, index.flatten()).view(len(index), 4, c).float()
+        ctx.save_for_backward(index, weight)
+        ctx.map_shape, ctx.map_dtype = (h, w, c), feat.dtype
+        return (weight.unsqueeze(2) * picked).sum(1)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
+        index, weight = ctx.saved_tensors
+        h, w, c = ctx.map_shape
+        spread = (weight.unsqueeze(2) * grad.float().unsqueeze(1)).reshape(-1, c).to(ctx.map_dtype)
+        rows = torch.zeros(h * w, c, dtype=ctx.map_dtype, device=grad.device).index_add_(0, index.flatten(), spread)
+        return rows.view(1, h, w, c).permute(0, 3, 1, 2), None, None
+
+
+def sample_bilinear(feat: torch.Tensor, xy: torch.Tensor) -> torch.Tensor:
+    """Float32 values (N, C) of one map (1, C, H, W) at ``xy`` (N, 2) in [-1, 1] (x, y), read by
+    bilinear interpolation: ``grid_sample`` (align_corners=False, zero padding) to float rounding."""
+    index, weight = bilinear_corners(xy.to(feat.device), tuple(feat.shape[-2:]))
+    with torch.autocast(feat.device.type, enabled=False):  # the weighted sum stays float32
+        return _GatherBilinear.apply(feat, index, weight)
 
 
 def sample_hypercolumns(image: torch.Tensor, feats: list[torch.Tensor], xy: torch.Tensor) -> torch.Tensor:
-    """Hypercolumns (N, 3 + sum C) at ``xy`` (N, 2) in [-1, 1] (x, y) of one image: RGB plus each layer,
-    read by bilinear interpolation."""
-    grid = xy.view(1, 1, -1, 2).to(image.dtype)
-    cols = [F.grid_sample(f, grid, mode="bilinear", align_corners=False)[0, :, 0].T for f in [image, *feats]]
-    return torch.cat(cols, dim=1)
+    """Hypercolumns (N, 3 + sum C), float32, at ``xy`` (N, 2) in [-1, 1] (x, y) of one image: RGB
+    plus each layer, read by bilinear interpolation."""
+    return torch.cat([sample_bilinear(f, xy) for f in [image, *feats]], dim=1)
 
 
 def label_map(labels: torch.Tensor | None, size: tuple[int, ...]) -> torch.Tensor | None:

@@ -93,7 +93,7 @@ class _GatherBilinear(torch.autograd.Function):
         picked = rows.index_select(0, index.flatten()).view(len(index), 4, c).float()
         ctx.save_for_backward(index, weight)
         ctx.map_shape, ctx.map_dtype = (h, w, c), feat.dtype
-        return (weight.unsqueeze(2) * picked).sum(1)
+        return torch.bmm(weight.unsqueeze(1), picked).squeeze(1)  # the four weighted pixels summed
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
@@ -104,18 +104,40 @@ class _GatherBilinear(torch.autograd.Function):
         return rows.view(1, h, w, c).permute(0, 3, 1, 2), None, None
 
 
-def sample_bilinear(feat: torch.Tensor, xy: torch.Tensor) -> torch.Tensor:
-    """Float32 values (N, C) of one map (1, C, H, W) at ``xy`` (N, 2) in [-1, 1] (x, y), read by
+class SamplePoints:
+    """Locations ``xy`` (N, 2) in [-1, 1] (x, y) with, per map size, the pixels and weights that
+    bilinear reads there (:func:`bilinear_corners`), found once while the points stay: STROTSS
+    keeps its points for 10 steps and reads six maps at them per step."""
+
+    def __init__(self, xy: torch.Tensor):
+        self.xy = xy
+        self._corners: dict[tuple[int, ...], tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def __len__(self) -> int:
+        return len(self.xy)
+
+    def corners(self, size: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+        if size not in self._corners:
+            self._corners[size] = bilinear_corners(self.xy, size)
+        return self._corners[size]
+
+
+def sample_bilinear(feat: torch.Tensor, points: torch.Tensor | SamplePoints) -> torch.Tensor:
+    """Float32 values (N, C) of one map (1, C, H, W) at ``points`` (N, 2) in [-1, 1] (x, y), read by
     bilinear interpolation: ``grid_sample`` (align_corners=False, zero padding) to float rounding."""
-    index, weight = bilinear_corners(xy.to(feat.device), tuple(feat.shape[-2:]))
+    points = points if isinstance(points, SamplePoints) else SamplePoints(points.to(feat.device))
+    index, weight = points.corners(tuple(feat.shape[-2:]))
     with torch.autocast(feat.device.type, enabled=False):  # the weighted sum stays float32
         return _GatherBilinear.apply(feat, index, weight)
 
 
-def sample_hypercolumns(image: torch.Tensor, feats: list[torch.Tensor], xy: torch.Tensor) -> torch.Tensor:
-    """Hypercolumns (N, 3 + sum C), float32, at ``xy`` (N, 2) in [-1, 1] (x, y) of one image: RGB
-    plus each layer, read by bilinear interpolation."""
-    return torch.cat([sample_bilinear(f, xy) for f in [image, *feats]], dim=1)
+def sample_hypercolumns(
+    image: torch.Tensor, feats: list[torch.Tensor], points: torch.Tensor | SamplePoints
+) -> torch.Tensor:
+    """Hypercolumns (N, 3 + sum C), float32, at ``points`` (N, 2) in [-1, 1] (x, y) of one image:
+    RGB plus each layer, read by bilinear interpolation."""
+    points = points if isinstance(points, SamplePoints) else SamplePoints(points.to(image.device))
+    return torch.cat([sample_bilinear(f, points) for f in [image, *feats]], dim=1)
 
 
 def label_map(labels: torch.Tensor | None, size: tuple[int, ...]) -> torch.Tensor | None:

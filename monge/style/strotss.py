@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from ..engine import resolve_device, resolve_precision
 from ..errors import ConfigError, DataError, DivergenceError
 from ..threads import adapt_threads
-from .hypercolumns import label_map, make_extractor, sample_hypercolumns, sample_xy
+from .hypercolumns import SamplePoints, label_map, make_extractor, sample_hypercolumns, sample_xy
 from .losses import MomentLoss, PaletteLoss, RelaxedEMD, SelfSimilarityLoss, StyleTarget
 from .masks import match_regions
 from .pyramid import collapse_pyramid, laplacian_pyramid
@@ -179,7 +179,7 @@ def stylize(
             if step % resample_every == 0:
                 share = max(1, n_samples // n_regions)
                 xy_regions = [
-                    sample_xy(share, c_lab, k if c_lab is not None else None, gen, hw).to(device)
+                    SamplePoints(sample_xy(share, c_lab, k if c_lab is not None else None, gen, hw).to(device))
                     for k in range(n_regions)
                 ]
                 with torch.no_grad():
@@ -190,7 +190,7 @@ def stylize(
             img = collapse_pyramid(bands)
             with autocast:
                 feats = extractor(img)
-                out_cols = [sample_hypercolumns(img, feats, xy).float() for xy in xy_regions]
+                out_cols = [sample_hypercolumns(img, feats, xy) for xy in xy_regions]
                 if (step % resample_every) % search_every == 0:
                     remd_pairs = [remd.match(o, s) for o, s in zip(out_cols, style_cols)]
                     palette_pairs = [palette.match(o, s) for o, s in zip(out_cols, style_cols)]
@@ -261,7 +261,7 @@ def content_distance(
     gen = torch.Generator().manual_seed(seed)
     if image.shape[-2:] != content.shape[-2:]:
         image = F.interpolate(image[None], size=content.shape[-2:], mode="bilinear", align_corners=False)[0]
-    xy = sample_xy(n, None, None, gen, tuple(content.shape[-2:]))
+    xy = SamplePoints(sample_xy(n, None, None, gen, tuple(content.shape[-2:])))
     with torch.no_grad():
         a, b = (sample_hypercolumns(im[None], extractor(im[None]), xy) for im in (image, content))
         return float(SelfSimilarityLoss()(a, b))

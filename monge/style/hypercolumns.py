@@ -82,9 +82,10 @@ class _GatherBilinear(torch.autograd.Function):
 
     ``grid_sample`` walks its map channel by channel; this gathers whole pixels (C values each, one
     contiguous row of a channels-last map) and scatters the gradient back the same way, in the map's
-    own dtype and layout. A channels-last backbone's forward and backward stay channels-last: with
-    ``grid_sample``'s channels-first gradient, every layout change cost a copy (STROTSS at 512 px,
-    bf16, 2.4x slower backbone and sampling together; benchmarks/README.md)."""
+    own dtype, channels-last whatever the map's layout. A channels-last backbone's forward and
+    backward then stay channels-last, where ``grid_sample``'s channels-first gradient made every
+    layer after it copy between layouts (STROTSS at 512 px in bf16: backbone and sampling 2.4x
+    faster than ``grid_sample`` on a channels-first backbone; benchmarks/README.md)."""
 
     @staticmethod
     def forward(ctx, feat: torch.Tensor, index: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -99,7 +100,7 @@ class _GatherBilinear(torch.autograd.Function):
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
         index, weight = ctx.saved_tensors
         h, w, c = ctx.map_shape
-        spread = (weight.unsqueeze(2) * grad.float().unsqueeze(1)).reshape(-1, c).to(ctx.map_dtype)
+        spread = (weight.unsqueeze(2) * grad.unsqueeze(1)).reshape(-1, c).to(ctx.map_dtype)
         rows = torch.zeros(h * w, c, dtype=ctx.map_dtype, device=grad.device).index_add_(0, index.flatten(), spread)
         return rows.view(1, h, w, c).permute(0, 3, 1, 2), None, None
 

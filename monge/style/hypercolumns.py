@@ -114,20 +114,20 @@ class SamplePoints:
         self.xy = xy
         self._corners: dict[tuple[int, ...], tuple[torch.Tensor, torch.Tensor]] = {}
 
-    def __len__(self) -> int:
-        return len(self.xy)
-
     def corners(self, size: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
         if size not in self._corners:
             self._corners[size] = bilinear_corners(self.xy, size)
         return self._corners[size]
 
 
+def _as_points(points: torch.Tensor | SamplePoints, device: torch.device) -> SamplePoints:
+    return points if isinstance(points, SamplePoints) else SamplePoints(points.to(device))
+
+
 def sample_bilinear(feat: torch.Tensor, points: torch.Tensor | SamplePoints) -> torch.Tensor:
     """Float32 values (N, C) of one map (1, C, H, W) at ``points`` (N, 2) in [-1, 1] (x, y), read by
     bilinear interpolation: ``grid_sample`` (align_corners=False, zero padding) to float rounding."""
-    points = points if isinstance(points, SamplePoints) else SamplePoints(points.to(feat.device))
-    index, weight = points.corners(tuple(feat.shape[-2:]))
+    index, weight = _as_points(points, feat.device).corners(tuple(feat.shape[-2:]))
     with torch.autocast(feat.device.type, enabled=False):  # the weighted sum stays float32
         return _GatherBilinear.apply(feat, index, weight)
 
@@ -137,7 +137,7 @@ def sample_hypercolumns(
 ) -> torch.Tensor:
     """Hypercolumns (N, 3 + sum C), float32, at ``points`` (N, 2) in [-1, 1] (x, y) of one image:
     RGB plus each layer, read by bilinear interpolation."""
-    points = points if isinstance(points, SamplePoints) else SamplePoints(points.to(image.device))
+    points = _as_points(points, image.device)  # once: the maps of one size share their corners
     return torch.cat([sample_bilinear(f, points) for f in [image, *feats]], dim=1)
 
 

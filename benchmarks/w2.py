@@ -29,6 +29,9 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--curve-every", type=int, default=0, help="also score NOT every this many steps")
     p.add_argument("--cold", action="store_true", help="start NOT at the identity, not at the best linear map")
+    p.add_argument("--solver", choices=["not", "enot"], default="not")
+    p.add_argument("--expectile", type=float, default=0.99, help="ENOT's tau")
+    p.add_argument("--expectile-weight", type=float, default=1.0, help="ENOT's regularisation weight")
     p.add_argument("--out", help="append each dimension's JSON result to this file (one line each)")
     args = p.parse_args()
     steps = args.steps * len(args.dims) if len(args.steps) == 1 else args.steps
@@ -49,6 +52,9 @@ def main() -> None:
             warm=not args.cold,
             ema=args.ema,
             curve_every=args.curve_every,
+            solver=args.solver,
+            expectile=args.expectile,
+            expectile_weight=args.expectile_weight,
         )
         r.update(cpu=cpu_name(), wall_seconds=round(time.perf_counter() - t0, 1))
         rows.append(r)

@@ -21,9 +21,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..errors import DataError, import_extra
+from ..errors import ConfigError, DataError, import_extra
 from ..metrics import l2_uvp
 from ..ot.costs import QuadraticCost
+from ..ot.defaults import EXPECTILE, EXPECTILE_WEIGHT
+from ..ot.enot import ENOT
 from ..ot.gaussian import fit_gaussian_ot
 from ..ot.nets import MLP, QuadraticMLP, ResidualMLP
 from ..ot.optim import cosine_schedule
@@ -211,9 +213,13 @@ def not_solver(
     skip: bool = True,
     ema: float = 0.0,
     cosine_steps: int | None = None,
+    solver: str = "not",
+    expectile: float = EXPECTILE,
+    expectile_weight: float = EXPECTILE_WEIGHT,
 ) -> NOT:
-    """NOT with MLPs for vectors: a residual map T(x) = x + MLP(x) and an MLP potential, Adam at
-    ``lr`` (with ``cosine_steps``, decayed to zero over that many outer iterations).
+    """NOT (or, with ``solver="enot"``, :class:`~monge.ot.enot.ENOT`) with MLPs for vectors: a
+    residual map T(x) = x + MLP(x) and an MLP potential, Adam at ``lr`` (with ``cosine_steps``,
+    decayed to zero over that many steps).
 
     ``skip`` adds a linear path to the map and a quadratic one to the potential
     (:class:`~monge.ot.nets.ResidualMLP` with ``affine``, :class:`~monge.ot.nets.QuadraticMLP`).
@@ -225,23 +231,36 @@ def not_solver(
     else:
         f = MLP(dim, 1, (h, h, h), activation=nn.SiLU)
     schedule = cosine_schedule(cosine_steps) if cosine_steps else None
-    return NOT(T, f, QuadraticCost(), t_steps=t_steps, lr=lr, weight_decay=0.0, ema=ema, scheduler=schedule)
+    common = dict(lr=lr, weight_decay=0.0, ema=ema, scheduler=schedule)
+    if solver == "enot":
+        return ENOT(T, f, QuadraticCost(), expectile=expectile, expectile_weight=expectile_weight, **common)
+    if solver != "not":
+        raise ConfigError("solver", f"{solver!r} is not one of not, enot")
+    return NOT(T, f, QuadraticCost(), t_steps=t_steps, **common)
 
 
 @dataclass
 class L2UVPCurve:
-    """A :meth:`NOT.fit` callback: the map's L2-UVP (%) on ``x`` every ``every`` steps (0: never)."""
+    """A :meth:`NOT.fit` callback: the map's L2-UVP (%) on ``x`` every ``every`` steps (0: never),
+    with the training seconds so far (scoring excluded): ``points`` of (step, L2-UVP),
+    ``seconds`` beside them."""
 
     x: torch.Tensor
     truth: torch.Tensor
     var_q: float
     every: int
     points: list[tuple[int, float]] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    _scoring: float = 0.0
+    _start: float = field(default_factory=time.perf_counter)
 
     def on_step(self, solver: NOT, step: int, losses: dict[str, float]) -> dict[str, str] | None:
         if not self.every or step % self.every:
             return None
+        t0 = time.perf_counter()
+        self.seconds.append(round(t0 - self._start - self._scoring, 1))
         self.points.append((step, round(l2_uvp(solver.map(self.x, batch_size=4096), self.truth, self.var_q), 3)))
+        self._scoring += time.perf_counter() - t0
         return {"L2-UVP": f"{self.points[-1][1]:.2f}"}
 
 
@@ -262,8 +281,13 @@ def run_w2(
     warm: bool = True,
     ema: float = 0.0,
     curve_every: int = 0,
+    solver: str = "not",
+    expectile: float = EXPECTILE,
+    expectile_weight: float = EXPECTILE_WEIGHT,
 ) -> dict:
-    """L2-UVP (%) of the identity, the best linear map, POT's discrete OT and monge's NOT on one pair.
+    """L2-UVP (%) of the identity, the best linear map, POT's discrete OT and monge's NOT (or ENOT,
+    ``solver="enot"``, with its ``expectile`` and ``expectile_weight``) on one pair; the solver's
+    row is ``monge-not`` or ``monge-enot``.
 
     ``seed=0`` scores the published instance of the benchmark; every method sees the same samples.
     ``warm`` starts NOT at the linear map (:func:`warm_start`; needs ``skip``); ``ema`` maps with a
@@ -292,18 +316,20 @@ def run_w2(
     if importlib.util.find_spec("ot") is not None:  # POT is the [bench] extra: without it, no discrete row
         score("pot-emd", lambda: discrete_ot_map(x_fit[:n_discrete], y_fit[:n_discrete]), samples=n_discrete)
 
-    solver = not_solver(dim, hidden, lr, t_steps, skip, ema=ema, cosine_steps=steps)
+    neural = not_solver(dim, hidden, lr, t_steps, skip, ema, steps, solver, expectile, expectile_weight)
     if warm:
-        warm_start(solver, x_fit, y_fit)
+        warm_start(neural, x_fit, y_fit)
     curve = L2UVPCurve(x_eval, truth, var_q, curve_every)
 
-    def fit_not():
-        solver.fit(problem.sample_p, problem.sample_q, steps, batch_size, progress=progress, callbacks=[curve])
-        return lambda x: solver.map(x, batch_size=4096)
+    def fit_neural():
+        curve._start = time.perf_counter()
+        neural.fit(problem.sample_p, problem.sample_q, steps, batch_size, progress=progress, callbacks=[curve])
+        return lambda x: neural.map(x, batch_size=4096)
 
+    solver_options = {"expectile": expectile, "expectile_weight": expectile_weight} if solver == "enot" else {}
     score(
-        "monge-not",
-        fit_not,
+        f"monge-{solver}",
+        fit_neural,
         steps=steps,
         batch_size=batch_size,
         hidden=hidden or max(128, 4 * dim),
@@ -312,6 +338,8 @@ def run_w2(
         warm_start=warm,
         ema=ema,
         curve=curve.points,
+        curve_seconds=curve.seconds,
+        **solver_options,
     )
     published = pair == "mix3tomix10" and seed == 0
     return {

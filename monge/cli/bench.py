@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..ot.defaults import EXPECTILE, EXPECTILE_WEIGHT
 from .common import add_json, report
 
 
@@ -23,16 +24,20 @@ def cmd_bench_w2(args: argparse.Namespace) -> None:
         t_steps=args.t_steps,
         warm=not args.cold,
         curve_every=args.curve_every,
+        solver=args.solver,
+        expectile=args.expectile,
+        expectile_weight=args.expectile_weight,
     )
     result["cpu"] = cpu_name()
+    row, name = result["results"][f"monge-{args.solver}"], args.solver.upper()
     table = [("pair", result["pair"])] + [(f"{name} L2-UVP %", r["L2-UVP"]) for name, r in result["results"].items()]
     for key in ("published_MM:R", "published_best"):
         if result[key] is not None:
             table.append((f"{key.replace('_', ' ')} L2-UVP %", result[key]))
-    table += [(f"NOT L2-UVP % at step {step}", uvp) for step, uvp in result["results"]["monge-not"]["curve"]]
+    table += [(f"{name} L2-UVP % at step {step}", uvp) for step, uvp in row["curve"]]
     table += [
-        ("NOT steps", args.steps),
-        ("NOT seconds", result["results"]["monge-not"]["seconds"]),
+        (f"{name} steps", args.steps),
+        (f"{name} seconds", row["seconds"]),
         ("CPU", result["cpu"]),
     ]
     report(args, result, table)
@@ -49,7 +54,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="mix3tomix10",
         help="the benchmark's mixture pair, or a closed-form Gaussian pair (sanity check)",
     )
-    w2.add_argument("--steps", type=int, default=3000, help="NOT outer iterations")
+    w2.add_argument(
+        "--solver",
+        choices=["not", "enot"],
+        default="not",
+        help="NOT (max-min, t-steps map updates per potential update) or ENOT (one joint update, expectile-regularised)",
+    )
+    w2.add_argument("--expectile", type=float, default=EXPECTILE, help="ENOT's expectile tau")
+    w2.add_argument("--expectile-weight", type=float, default=EXPECTILE_WEIGHT, help="ENOT's regularisation weight")
+    w2.add_argument("--steps", type=int, default=3000, help="outer iterations (ENOT: joint updates)")
     w2.add_argument(
         "--batch-size",
         type=int,

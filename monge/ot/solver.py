@@ -226,7 +226,9 @@ class NOT:
             loss = loss + self.f_penalty / 2 * grad.float().pow(2).flatten(1).sum(1).mean()
         return loss
 
-    def _update(self, loss: torch.Tensor, opt: torch.optim.Optimizer, what: str) -> float:
+    def _checked(self, loss: torch.Tensor, what: str) -> float:
+        """The loss's value; raises :class:`DivergenceError` (on every rank together) when it is
+        non-finite or has exploded, before any weight is updated with it."""
         value = loss.item()
         diverged = not math.isfinite(value) or self.explosion_guard.exploded(value, what)
         if self.fabric is not None and self.fabric.world_size > 1:  # every rank must stop together
@@ -238,11 +240,18 @@ class NOT:
                 f"{what} is {value} at step {self.steps_done + 1}: training diverged "
                 "(try a lower learning rate); the weights were not updated with it"
             )
-        opt.zero_grad(set_to_none=True)
+        return value
+
+    def _backward(self, loss: torch.Tensor) -> None:
         if self.fabric is not None:
             self.fabric.backward(loss)
         else:
             loss.backward()
+
+    def _update(self, loss: torch.Tensor, opt: torch.optim.Optimizer, what: str) -> float:
+        value = self._checked(loss, what)
+        opt.zero_grad(set_to_none=True)
+        self._backward(loss)
         opt.step()
         return value
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DataError
+from ..ot.defaults import EXPECTILE, EXPECTILE_WEIGHT
 
 PRESETS: dict[str, dict] = {
     # the official NOT configuration, for a GPU
@@ -41,7 +42,8 @@ PRESETS: dict[str, dict] = {
     ),  # NHWC: 1.4-1.7x faster convolutions on this CPU
 }
 COSTS = ("strong", "weak", "l1", "perceptual")  # monge.ot.costs.COSTS; a test keeps the two equal
-PAIRINGS = ("pixels", "pixels+effnet")  # monge.ot.discrete.PAIRINGS; the same test
+PAIRINGS = ("pixels", "pixels+effnet")
+SOLVERS = ("not", "enot")  # monge.ot.discrete.PAIRINGS; the same test
 
 
 def option(
@@ -68,6 +70,14 @@ class TrainConfig:
     out: str = option("runs/not", "run folder", cli=False)
     preset: str = option("cpu", "cpu: 32 px, thin nets; paper: the official sizes", tuple(PRESETS))
     cost: str = option("strong", "transport cost", COSTS)
+    solver: str = option(
+        "not",
+        "the update rule: not (max-min: t_steps map updates per potential update) or enot (one joint update, "
+        "the potential regularised by expectile regression; Buzun et al. 2024)",
+        SOLVERS,
+    )
+    expectile: float = option(EXPECTILE, "ENOT's expectile tau, in (0.5, 1)")
+    expectile_weight: float = option(EXPECTILE_WEIGHT, "ENOT's regularisation weight (for summed squared distances)")
     steps: int = option(500, "outer iterations (each: t_steps map updates + 1 potential update)")
     size: int = option(None, "image side (a multiple of 16)")
     unet_base: int = option(None, "the map UNet's base width")
@@ -194,6 +204,10 @@ class TrainConfig:
             rate = getattr(self, key)
             if rate is not None and not 0 < rate <= 1:  # also refuses NaN
                 raise ConfigError(key, f"{rate} is not in (0, 1]: Adam diverges at once above that")
+        if not 0.5 < self.expectile < 1:  # also refuses NaN
+            raise ConfigError("expectile", f"{self.expectile} is not in (0.5, 1)")
+        if not self.expectile_weight >= 0:
+            raise ConfigError("expectile_weight", f"{self.expectile_weight} is negative or not a number")
         if not 0 < self.test_fraction < 1:
             raise ConfigError("test_fraction", f"{self.test_fraction} is not in (0, 1)")
         for key in ("gamma", "z_std", "cache_mb", "workers"):

@@ -10,6 +10,7 @@ from ..errors import ConfigError, DataError, DivergenceError
 from ..ot.augment import Augment
 from ..ot.autoencoder import ConvAutoEncoder, ReconstructionSolver
 from ..ot.costs import make_cost
+from ..ot.enot import ENOT
 from ..ot.feature_potential import EffNetPotential, SumPotential
 from ..ot.nets import ResNetPotential, UNet, spectral_normalise
 from ..ot.optim import cosine_schedule
@@ -49,9 +50,12 @@ def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
         T.compile()
         f.compile()
     scheduler = cosine_schedule(cfg.steps) if cfg.lr_schedule == "cosine" else None
-    solver_cls = NOT
+    solver_cls: type[NOT] = NOT
+    rule: dict = {}
     if cfg.objective == "reconstruction":
         solver_cls = ReconstructionSolver
+    elif cfg.solver == "enot":
+        solver_cls, rule = ENOT, {"expectile": cfg.expectile, "expectile_weight": cfg.expectile_weight}
     return solver_cls(
         T,
         f,
@@ -68,6 +72,7 @@ def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
         scheduler=scheduler,
         device=None if fabric is not None else cfg.device,
         fabric=fabric,
+        **rule,
     )
 
 

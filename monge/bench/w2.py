@@ -231,12 +231,12 @@ def not_solver(
     else:
         f = MLP(dim, 1, (h, h, h), activation=nn.SiLU)
     schedule = cosine_schedule(cosine_steps) if cosine_steps else None
-    common = dict(lr=lr, weight_decay=0.0, ema=ema, scheduler=schedule)
     if solver == "enot":
-        return ENOT(T, f, QuadraticCost(), expectile=expectile, expectile_weight=expectile_weight, **common)
+        rule: dict = {"expectile": expectile, "expectile_weight": expectile_weight}
+        return ENOT(T, f, QuadraticCost(), lr=lr, weight_decay=0.0, ema=ema, scheduler=schedule, **rule)
     if solver != "not":
         raise ConfigError("solver", f"{solver!r} is not one of not, enot")
-    return NOT(T, f, QuadraticCost(), t_steps=t_steps, **common)
+    return NOT(T, f, QuadraticCost(), t_steps=t_steps, lr=lr, weight_decay=0.0, ema=ema, scheduler=schedule)
 
 
 @dataclass

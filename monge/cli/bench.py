@@ -58,7 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--solver",
         choices=["not", "enot"],
         default="not",
-        help="NOT (max-min, t-steps map updates per potential update) or ENOT (one joint update, expectile-regularised)",
+        help="NOT (max-min: t-steps map updates per potential update) or ENOT (one joint update, expectile "
+        "regularisation)",
     )
     w2.add_argument("--expectile", type=float, default=EXPECTILE, help="ENOT's expectile tau")
     w2.add_argument("--expectile-weight", type=float, default=EXPECTILE_WEIGHT, help="ENOT's regularisation weight")

@@ -10,7 +10,8 @@ source batch x and a target batch y, with T(x) held fixed for the potential:
                                             + L_tau(g(x) + sg(f(y) - c(x, y))) ]
 
 over the batch's (x_i, y_i), an arbitrary pairing. monge's costs average over coordinates where
-the paper's sum them; ``w`` is the paper's weight, applied in its units (times the coordinates). ``L_tau(u) = |tau - 1[u < 0]| u^2`` weighs a
+the paper's sum them; ``w`` is the paper's weight, applied in its units (times the coordinates).
+``L_tau(u) = |tau - 1[u < 0]| u^2`` weighs a
 violation of f(y) + g(x) <= c(x, y) by tau and slack by 1 - tau: f and g are regressed towards
 each other's c-transforms (an expectile close to the minimum for tau near 1), which binds the
 potential the max-min game leaves free and lets a single map update per step suffice.

@@ -186,3 +186,30 @@ def write_stack_html(
         _inline_png(out / "stack_curves.png", "curves per level"),
     ]
     return _write_page(out / "report.html", "monge stack", "".join(parts))
+
+
+def write_suite_html(out: Path, results: list[dict], summary_markdown: str) -> Path:
+    """Write ``out/report.html`` for a translation suite: per task and seed, the methods' scores
+    (losses to the identity marked), which targets the map meets, and the grid (source, each
+    method, hidden target)."""
+    columns = ("FD-EffNetLite0", "KID", "mse", "psnr", "PD-EffNetLite0", "C2ST accuracy")
+    parts = [f"<h1>monge translation suite</h1><p>{len(results)} runs. CPU: {html.escape(results[0]['cpu'])}.</p>"]
+    for r in results:
+        identity = r["rows"]["identity"]
+        rows, classes = [], []
+        for name, row in r["rows"].items():
+            rows.append([name, *(f"{row[c]:.4g}" for c in columns), f"{row.get('seconds', 0):.0f}"])
+            worse = [name != "identity" and not better(c, row[c], identity[c]) for c in columns]
+            classes.append(["", *("loss" if w else "" for w in worse), ""])
+        missed = [name for name, ok in r["targets"].items() if not ok]
+        verdict = "The map meets every target." if not missed else f"The map misses: {', '.join(missed)}."
+        parts += [
+            f"<h2>{html.escape(r['task'])}, seed {r['seed']}</h2>",
+            f"<p>{html.escape(r['source'])} &rarr; {html.escape(r['target'])}, {r['test_pairs']} held-out pairs, "
+            f"{r['steps']} steps ({html.escape(r['solver'])}). {html.escape(verdict)}</p>",
+            _table(["method", *columns, "s"], rows, classes),
+            f"<p>Grid rows: {html.escape(' | '.join(r['grid rows']))}.</p>",
+            _inline_png(out / r["task"] / f"seed{r['seed']}" / "grid.png", f"{r['task']} grid"),
+        ]
+    parts.append(f"<h2>Summary</h2><pre>{html.escape(summary_markdown)}</pre>")
+    return _write_page(out / "report.html", "monge translation suite", "".join(parts))

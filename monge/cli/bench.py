@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 
+from ..errors import ConfigError
 from ..ot.defaults import EXPECTILE, EXPECTILE_WEIGHT
 from .common import add_json, report
 
@@ -41,6 +43,29 @@ def cmd_bench_w2(args: argparse.Namespace) -> None:
         ("CPU", result["cpu"]),
     ]
     report(args, result, table)
+
+
+def cmd_bench_suite(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from ..bench.suite import run_suite
+    from ..train.config import TrainConfig
+
+    try:
+        recipe = json.loads(args.recipe)
+    except json.JSONDecodeError as err:
+        raise ConfigError("recipe", f"not JSON ({err})") from None
+    if not isinstance(recipe, dict):
+        raise ConfigError("recipe", "not a JSON object of TrainConfig keys")
+    TrainConfig.from_dict({"source": "-", "target": "-", **recipe})  # names a bad key before any training
+    summary = run_suite(args.tasks, args.seeds, args.steps, args.out, recipe, not args.no_peers, not args.json)
+    table: list[tuple[str, object]] = [
+        (f"{r['task']} seed {r['seed']}", "meets every target" if all(r["targets"].values()) else "misses a target")
+        for r in summary["results"]
+    ]
+    table += [("table", str(Path(args.out) / "suite.md")), ("report", str(Path(args.out) / "report.html"))]
+    table += [("seconds", summary["seconds"]), ("CPU", summary["cpu"])]
+    report(args, summary, table)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -83,3 +108,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_json(w2)
     w2.set_defaults(func=cmd_bench_w2)
+
+    from ..bench.tasks import TASKS
+
+    suite = b_sub.add_parser(
+        "suite", help="one recipe on every translation task with hidden pairs, beside the identity, CycleGAN, a ceiling"
+    )
+    suite.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS), help="default: all")
+    suite.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="default: 0 1")
+    suite.add_argument("--steps", type=int, default=300, help="training steps of each map (default: 300)")
+    suite.add_argument(
+        "--recipe", default="{}", help='JSON of training options on top of the defaults, e.g. \'{"solver": "enot"}\''
+    )
+    suite.add_argument("--no-peers", action="store_true", help="skip CycleGAN and the supervised ceiling")
+    suite.add_argument("--out", default="runs/suite", help="the suite's folder (default: runs/suite)")
+    add_json(suite)
+    suite.set_defaults(func=cmd_bench_suite)

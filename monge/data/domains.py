@@ -5,6 +5,7 @@ lazily, one at a time, so a folder of 100k files costs only its list of names at
 A *domain spec* is a string naming a collection:
 
 - ``emoji:twitter`` / ``emoji:google``: the built-in emoji (see :mod:`monge.data.emoji`);
+- ``fonts:DejaVuSans``, ``fonts:DejaVuSerif``, ...: font glyphs, paired by character (see :mod:`monge.data.fonts`);
 - ``path/to/folder``: every image below it (png, jpg, jpeg, webp, bmp), recursively;
 - ``path/to/root:A`` / ``path/to/root:B``: a CycleGAN root with ``trainA``/``testA`` folders;
 - ``file.h5`` / ``file.hdf5``: uint8 N x H x W x C under the first key (or ``h5_key``);
@@ -40,6 +41,10 @@ def open_domain(spec: str, size: int, crop: bool = False, h5_key: str | None = N
         from .emoji import emoji_source
 
         return Domain(spec, emoji_source(spec.split(":", 1)[1], size))
+    if spec.startswith("fonts:"):
+        from .fonts import font_source
+
+        return Domain(spec, font_source(spec.split(":", 1)[1], size))
     root, _, side = spec.rpartition(":")
     if root and side in ("A", "B") and (Path(root) / f"train{side}").is_dir():
         test_dir = Path(root) / f"test{side}"
@@ -93,10 +98,27 @@ def random_split(names: Sequence[str], test_fraction: float = 0.1, seed: int = 0
     return Split(train, test)
 
 
-def split_domain(domain: Domain, test_fraction: float = 0.1, seed: int = 0) -> tuple[ImageSource, ImageSource, Split]:
-    """Train and test sources of a domain: its own test folder if it has one, else a seeded random split."""
+def follow_split(names: Sequence[str], other: Split, test_fraction: float = 0.1, seed: int = 0) -> Split:
+    """A seeded split of ``names`` in which the names ``other`` also holds keep their side there:
+    two domains that share only some file names (two fonts) still hold out the same pairs. Names
+    of this domain alone are split by :func:`random_split`; two equal name sets split as one."""
+    held_out, seen = set(other.test), set(other.train) | set(other.test)
+    own = random_split([n for n in names if n not in seen], test_fraction, seed)
+    test = sorted([n for n in names if n in held_out] + own.test)
+    chosen = set(test)
+    return Split(sorted(n for n in names if n not in chosen), test)
+
+
+def split_domain(
+    domain: Domain, test_fraction: float = 0.1, seed: int = 0, follow: Split | None = None
+) -> tuple[ImageSource, ImageSource, Split]:
+    """Train and test sources of a domain: its own test folder if it has one, else a seeded random
+    split (the shared names following ``follow``'s sides, see :func:`follow_split`)."""
     if domain.test is not None:
         split = Split(list(domain.source.names), list(domain.test.names))
         return domain.source, domain.test, split
-    split = random_split(domain.source.names, test_fraction, seed)
+    names = domain.source.names
+    split = (
+        random_split(names, test_fraction, seed) if follow is None else follow_split(names, follow, test_fraction, seed)
+    )
     return domain.source.subset(split.train), domain.source.subset(split.test), split

@@ -37,20 +37,19 @@ class Evaluator:
             target_test, self.extractor, cfg.size, cache=run / f"target_test_stats_{self.extractor.backbone_id}.npz"
         )
         common = set(source_test.names[:n]) & set(target_test.names)
+        keep = [i for i, name in enumerate(source_test.names[:n]) if name in common]
         self.paired = None
-        if common:
-            keep = [i for i, name in enumerate(source_test.names[:n]) if name in common]
+        if keep:
             self.paired_idx = torch.tensor(keep)
             self.paired = target_test.subset([source_test.names[i] for i in keep]).tensor()
             self.perceptual = PerceptualDistance(
                 self.extractor if isinstance(self.extractor, EffNetLite0) else None
             ).to(cfg.device)
-        self.grid_source = self.source[: cfg.grid_images]
-        self.grid_target = (
-            target_test.subset([source_test.names[i] for i in range(cfg.grid_images)]).tensor()
-            if self.paired is not None and len(self.paired) >= cfg.grid_images
-            else None
-        )
+        # the grid shows hidden targets under paired sources when there are enough of them, else none
+        paired_grid = len(keep) >= cfg.grid_images
+        self.grid_idx = torch.tensor(keep[: cfg.grid_images] if paired_grid else range(min(n, cfg.grid_images)))
+        self.grid_source = self.source[self.grid_idx]
+        self.grid_target = self.paired[: cfg.grid_images] if paired_grid and self.paired is not None else None
 
     def score(self, mapped: torch.Tensor) -> dict[str, float]:
         """The metrics of mapped held-out source images (row i maps source test image i)."""
@@ -78,7 +77,7 @@ class Evaluator:
             if solver.stochastic:
                 rows += list(solver.sample(self.grid_source, 3).transpose(0, 1))
             else:
-                rows.append(mapped[: len(self.grid_source)])
+                rows.append(mapped[self.grid_idx])
             if self.grid_target is not None:
                 rows.append(self.grid_target)
         return result, rows

@@ -59,24 +59,25 @@ class TrainSummary:
         return d
 
 
-def _load_split(domain, cfg: TrainConfig, path: Path, save: bool = True):
-    train, test, split = split_domain(domain, cfg.test_fraction, cfg.seed)
+def _load_split(domain, cfg: TrainConfig, path: Path, save: bool = True, follow: Split | None = None):
+    train, test, split = split_domain(domain, cfg.test_fraction, cfg.seed, follow)
     if path.exists():  # resume: the saved lists win
         saved = Split.load(path)
         train, test, split = domain.source.subset(saved.train), (domain.test or domain.source).subset(saved.test), saved
     elif save:
         split.save(path)
-    return train, test
+    return train, test, split
 
 
 def open_splits(cfg: TrainConfig, run: Path, save: bool = True) -> tuple:
     """(source train, source test, target train, target test), the file lists saved in ``run``
     (``save=False`` on the non-zero ranks of a distributed run: the seeded split is the same)."""
-    src_train, src_test = _load_split(
+    src_train, src_test, src_split = _load_split(
         open_domain(cfg.source, cfg.size, cfg.crop, cfg.h5_key), cfg, run / "split_source.json", save
     )
-    tgt_train, tgt_test = _load_split(
-        open_domain(cfg.target, cfg.size, cfg.crop, cfg.h5_key), cfg, run / "split_target.json", save
+    # names both domains hold are held out on both sides or on neither: the test pairs stay whole
+    tgt_train, tgt_test, _ = _load_split(
+        open_domain(cfg.target, cfg.size, cfg.crop, cfg.h5_key), cfg, run / "split_target.json", save, src_split
     )
     if len(src_test) == 0 or len(tgt_test) == 0:
         raise DataError(

@@ -1,0 +1,176 @@
+"""The translation suite: one recipe scored on every task with hidden pairs, the same way.
+
+Tasks are pairs of built-in domains whose file names pair the same item in both: the emoji in two
+directions (a change of colour and bevel) and DejaVu font glyphs (a change of shape). For each task
+and seed, NOT (or ENOT) is trained with ``TrainConfig``'s defaults plus a recipe and scored at its
+*last* step (nothing is chosen on the test split); CycleGAN and the supervised ceiling (the map
+network trained on the hidden training pairs) then get the same wall clock. Everything is scored by
+:func:`monge.bench.ladder.score_methods` beside the identity and the Gaussian colour OT.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import torch
+
+from ..engine import cpu_name
+from ..train.config import TrainConfig
+from ..train.factory import load_solver
+from ..train.loop import train
+from ..viz import save_grid
+from .baselines import gaussian_colour_map
+from .cyclegan import train_cyclegan
+from .ladder import ladder_table, mse_progress, score_methods
+from .pairs import held_out_pairs
+from .supervised import train_supervised
+from .tasks import TASKS
+
+MAP, CYCLEGAN, CEILING = "map (last step)", "CycleGAN (equal wall clock)", "supervised ceiling (hidden pairs, L2)"
+GRID_PAIRS = 8
+
+
+def train_map(source: str, target: str, folder: Path, steps: int, seed: int, recipe: dict, progress: bool):
+    """The map of one task and seed (a finished run in ``folder`` is reused, an interrupted one
+    resumed), its configuration and its training seconds."""
+    base = dict(source=source, target=target, out=str(folder), steps=steps, eval_every=steps, eval_images=1000)
+    cfg = TrainConfig.from_dict({**base, "seed": seed, "logger": "csv", **recipe})
+    earlier = folder / "summary.json"
+    earlier_seconds = json.loads(earlier.read_text())["seconds"] if earlier.exists() else 0.0
+    summary = train(cfg, resume=(folder / "checkpoints" / "last.pt").exists(), progress=progress)
+    solver, cfg = load_solver(cfg.out, "last")
+    return solver, cfg, {"steps": summary.steps, "seconds": max(summary.seconds, earlier_seconds)}
+
+
+def targets_met(rows: dict[str, dict], peers: bool) -> dict[str, bool]:
+    """The suite's targets for the map against the same run's baselines: FD at least 5 % below the
+    identity's and more than 3 bootstrap SD below it, MSE at least 25 % of the way to the ceiling,
+    a lower two-sample accuracy than the identity's, and (with peers) better FD and MSE than CycleGAN."""
+    m, identity = rows[MAP], rows["identity"]
+    met = {
+        "FD 5 % below identity": m["FD-EffNetLite0"] <= 0.95 * identity["FD-EffNetLite0"],
+        "FD 3 SD below identity": -m["FD - identity (mean)"] > 3 * m["FD - identity (std)"],
+        "C2ST below identity": m["C2ST accuracy"] < identity["C2ST accuracy"],
+    }
+    if peers:
+        met["MSE 25 % to ceiling"] = mse_progress(rows, MAP, CEILING) >= 0.25
+        met["beats CycleGAN on FD and MSE"] = (
+            m["FD-EffNetLite0"] < rows[CYCLEGAN]["FD-EffNetLite0"] and m["mse"] < rows[CYCLEGAN]["mse"]
+        )
+    return met
+
+
+def run_task(
+    task: str, seed: int, steps: int, out: Path, recipe: dict | None = None, peers: bool = True, progress: bool = True
+) -> dict:
+    """Train and score one task and seed; writes ``result.json``, ``table.md`` and ``grid.png`` in
+    ``out/TASK/seedS`` and returns the result."""
+    source, target = TASKS[task]
+    folder = out / task / f"seed{seed}"
+    solver, cfg, extra = train_map(source, target, folder / "map", steps, seed, recipe or {}, progress)
+    pairs = held_out_pairs(cfg.out, source, target, cfg.size, train_limit=4000)
+    methods = {
+        "identity": lambda x: x,
+        "Gaussian colour OT": gaussian_colour_map(pairs.x_train[:1000], pairs.y_train[:1000]),
+        MAP: solver.map,
+    }
+    extras = {MAP: extra}
+    if peers:  # the trained peer and the ceiling, each for the map's wall time
+        budget = extra["seconds"]
+        cyclegan = train_cyclegan(pairs.x_train, pairs.y_train, budget, seed=seed, progress=progress)
+        ceiling = train_supervised(pairs.x_train_pairs, pairs.y_train_pairs, cfg, budget, progress=progress)
+        methods[CYCLEGAN], methods[CEILING] = cyclegan.map, ceiling.map
+        extras[CYCLEGAN] = {"steps": cyclegan.steps, "seconds": cyclegan.seconds}
+        extras[CEILING] = {"steps": ceiling.steps, "seconds": ceiling.seconds}
+    torch.manual_seed(seed)
+    rows = score_methods(pairs, methods, extras, size=cfg.size, seed=seed)
+    with torch.no_grad():
+        shown = pairs.x[:GRID_PAIRS]
+        save_grid(
+            [
+                shown,
+                *(methods[name](shown).clamp(-1, 1) for name in methods if name != "identity"),
+                pairs.y[:GRID_PAIRS],
+            ],
+            folder / "grid.png",
+            scale=2,
+        )
+    result = {
+        "task": task,
+        "source": source,
+        "target": target,
+        "seed": seed,
+        "steps": steps,
+        "recipe": {k: v for k, v in cfg.to_dict().items() if k in (recipe or {})},
+        "solver": cfg.solver,
+        "test_pairs": len(pairs.names),
+        "cpu": cpu_name(),
+        "threads": torch.get_num_threads(),
+        "rows": rows,
+        "MSE progress to ceiling": mse_progress(rows, MAP, CEILING) if peers else None,
+        "targets": targets_met(rows, peers),
+        "grid rows": ["source", *(name for name in methods if name != "identity"), "hidden target"],
+    }
+    (folder / "result.json").write_text(json.dumps(result, indent=2))
+    header = f"{task}, seed {seed}, {len(pairs.names)} held-out pairs, {result['cpu']} x{result['threads']}"
+    (folder / "table.md").write_text(f"{header}\n\n{ladder_table(rows)}\n")
+    return result
+
+
+def suite_table(results: list[dict]) -> str:
+    """One markdown table, a row per task and method (mean over seeds), and the targets met per task."""
+    by_task: dict[str, list[dict]] = {}
+    for r in results:
+        by_task.setdefault(r["task"], []).append(r)
+    lines = [
+        "| task | method | seeds | FD-EffNetLite0 | FD - identity (SD) | KID | MSE | PSNR | C2ST acc. | s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+
+    def mean(values: list[float]) -> float:
+        return sum(values) / len(values) if values else math.nan
+
+    for task, runs in by_task.items():
+        for method in runs[0]["rows"]:
+            got = [r["rows"][method] for r in runs if method in r["rows"]]
+            delta = ", ".join(f"{g['FD - identity (mean)']:+.1f} ({g['FD - identity (std)']:.1f})" for g in got)
+            lines.append(
+                f"| {task} | {method} | {len(got)} | {mean([g['FD-EffNetLite0'] for g in got]):.1f} | {delta} | "
+                f"{mean([g['KID'] for g in got]):.4f} | {mean([g['mse'] for g in got]):.4f} | "
+                f"{mean([g['psnr'] for g in got]):.2f} | {100 * mean([g['C2ST accuracy'] for g in got]):.1f} % | "
+                f"{mean([g.get('seconds', 0.0) for g in got]):.0f} |"
+            )
+    lines.append("")
+    for task, runs in by_task.items():
+        for r in runs:
+            missed = [name for name, ok in r["targets"].items() if not ok]
+            words = "meets every target" if not missed else f"misses: {', '.join(missed)}"
+            lines.append(f"- {task}, seed {r['seed']}: the map {words}.")
+    return "\n".join(lines)
+
+
+def run_suite(
+    tasks: list[str],
+    seeds: list[int],
+    steps: int,
+    out: str | Path,
+    recipe: dict | None = None,
+    peers: bool = True,
+    progress: bool = True,
+) -> dict:
+    """Every task and seed (see :func:`run_task`); writes ``suite.json``, ``suite.md`` and
+    ``report.html`` (the table and every task's grid) in ``out`` and returns the results."""
+    from ..report_html import write_suite_html
+
+    out = Path(out)
+    t0 = time.perf_counter()
+    results = [run_task(t, s, steps, out, recipe, peers, progress) for t in tasks for s in seeds]
+    summary = {"results": results, "seconds": round(time.perf_counter() - t0, 1), "cpu": cpu_name()}
+    (out / "suite.json").write_text(json.dumps(summary, indent=2))
+    table = suite_table(results)
+    (out / "suite.md").write_text(table + "\n")
+    write_suite_html(out, results, table)
+    return summary

@@ -24,6 +24,7 @@ _EXPORTS = {
     "WeightsNotFound": "errors",
     # optimal transport: costs, nets, the solver
     "NOT": "ot.solver",
+    "ENOT": "ot.enot",
     "QuadraticCost": "ot.costs",
     "WeakQuadraticCost": "ot.costs",
     "L1Cost": "ot.costs",
@@ -60,6 +61,7 @@ _EXPORTS = {
     "load_backbone": "backbones.registry",
     "PerceptualDistance": "backbones.perceptual",
     "run_w2": "bench.w2",
+    "run_suite": "bench.suite",
     # style transfer
     "stylize": "style.strotss",
 }

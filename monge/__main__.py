@@ -1,4 +1,4 @@
-"""``python -m monge`` runs the command line."""
+"""``python -m monge``: the ``monge`` command."""
 
 import sys
 

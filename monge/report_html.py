@@ -91,7 +91,7 @@ def _table(header: list[str], rows: list[list[str]], classes: list[list[str]] | 
 def write_run_html(run: Path, history: list[dict], baselines: dict[str, dict[str, float]], seconds: float) -> Path:
     """Write ``run/report.html`` from the run's config, its evaluations so far and the baselines."""
     cfg = json.loads((run / "config.json").read_text())
-    keys = [k for k in (history[-1] if history else {}) if k != "step"]
+    keys = [k for k in (history[-1] if history else {}) if k not in ("step", "train_seconds")]
     last = {k: float(history[-1][k]) for k in keys} if history else {}
     identity = baselines.get("identity")
 

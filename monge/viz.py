@@ -33,9 +33,14 @@ def save_grid(rows: Sequence[torch.Tensor], path: str | Path, scale: int = 1) ->
 
 
 def plot_curves(
-    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], path: str | Path, ylabel: str, title: str = ""
+    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    path: str | Path,
+    ylabel: str,
+    title: str = "",
+    xlabel: str = "step",
 ) -> None:
-    """One line per named (steps, values) curve; the minimum of each is marked. Without matplotlib
+    """One line per named (x, values) curve, x the steps unless ``xlabel`` says otherwise; the minimum
+    of each is marked. Without matplotlib
     (the ``viz`` extra) nothing is drawn: the numbers stay in the run's CSV logs and report.html."""
     try:
         from matplotlib.figure import Figure  # no pyplot: the user's (or notebook's) backend is left alone
@@ -50,7 +55,7 @@ def plot_curves(
         (line,) = ax.plot(steps, values, marker="o", ms=3, label=name)
         best = min(range(len(values)), key=lambda i: values[i])
         ax.scatter([steps[best]], [values[best]], color=line.get_color(), s=60, zorder=3, facecolors="none")
-    ax.set_xlabel("step")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)

@@ -57,7 +57,9 @@ def add_config_options(
             continue
         kind = _base_type(str(f.type))
         default = f.default if f.default is not MISSING else None
-        text = f"{meta['help']} ({_default_text(f.name, default)})".replace("%", "%%")
+        # said in words already, or nothing to say (no default and no preset's)
+        said = "default:" in meta["help"] or (default in ("", None) and f.name not in PRESETS["cpu"])
+        text = (meta["help"] if said else f"{meta['help']} ({_default_text(f.name, default)})").replace("%", "%%")
         group = groups[meta["group"]]
         if kind is bool:
             group.add_argument(flag(f.name), action=argparse.BooleanOptionalAction, default=None, help=text)
@@ -66,13 +68,13 @@ def add_config_options(
             group.add_argument(flag(f.name), type=kind, choices=allowed, default=None, help=text)
 
 
-def config_from_args(args: argparse.Namespace, resumable: bool = True) -> TrainConfig:
+def config_from_args(args: argparse.Namespace, resumable: bool = True, defaults: dict | None = None) -> TrainConfig:
     """The configuration of a train/stack/ae command: when resuming, the run's saved one, at the run's
     place now (``--out``), with the flags given that a resume may change (:data:`RESUME_CHANGEABLE`;
-    the changes are printed) and any other changed flag refused by name; else a ``--config`` file
-    overridden by flags."""
+    the changes are printed) and any other changed flag refused by name; else ``defaults`` (the
+    command's own, over :class:`TrainConfig`'s), a ``--config`` file over them, and flags over both."""
     out = Path(args.out)
-    base = read_config_file(args.config) if args.config else {}
+    base = {**(defaults or {}), **(read_config_file(args.config) if args.config else {})}
     flags = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
     if resumable and args.resume and ((out / "config.json").exists() or (out / "stack.json").exists()):
         saved_path = out / "config.json"

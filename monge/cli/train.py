@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 from pathlib import Path
 
 from .common import add_config_options, add_json, config_from_args, report
@@ -32,10 +33,15 @@ def cmd_train(args: argparse.Namespace) -> None:
     run_training(args, config_from_args(args))
 
 
+# from P to P the discrete OT pairs are each image with itself: a warm start or anchor on them
+# would teach the auto-encoder to reconstruct, which is the plain baseline's objective, not NOT's
+AE_DEFAULTS = {"ot_warm_start": 0, "ot_anchor": 0.0}
+
+
 def cmd_ae(args: argparse.Namespace) -> None:
     args.source = args.target = args.data
     args.cost = {"l2": "strong"}.get(args.cost, args.cost)
-    cfg = config_from_args(args)
+    cfg = config_from_args(args, defaults=AE_DEFAULTS)
     if not args.resume:
         cfg.map_net, cfg.latent = "autoencoder", args.latent
         cfg.objective = "reconstruction" if args.baseline else "not"
@@ -79,11 +85,19 @@ def _add_run_options(p: argparse.ArgumentParser, out: str, func, **config_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    demo = sub.add_parser("demo", help="train twitter -> google emoji with the cpu preset and write a report")
-    demo.add_argument("--out", default="runs/demo")
-    demo.add_argument("--steps", type=int, default=300, help="game steps; the warm start takes 5/3 as many updates")
-    demo.add_argument("--eval-images", type=int, default=379)
-    demo.add_argument("--seed", type=int, default=0)
+    from ..train.config import demo_config
+
+    demo_defaults = {name: p.default for name, p in inspect.signature(demo_config).parameters.items()}
+    demo = sub.add_parser("demo", help="train twitter -> google emoji with monge train's defaults and write a report")
+    demo.add_argument("--out", default=demo_defaults["out"], help="default: %(default)s")
+    demo.add_argument(
+        "--steps",
+        type=int,
+        default=demo_defaults["steps"],
+        help="game steps (default: %(default)s); the warm start takes 5/3 as many updates",
+    )
+    demo.add_argument("--eval-images", type=int, default=demo_defaults["eval_images"], help="default: %(default)s")
+    demo.add_argument("--seed", type=int, default=demo_defaults["seed"], help="default: %(default)s")
     demo.add_argument("--resume", action="store_true")
     add_json(demo)
     demo.set_defaults(func=cmd_demo)

@@ -103,15 +103,18 @@ class Evaluation:
         self.data_rng, self.samplers = data_rng, samplers
         self.last: dict[str, float] = {}
         self.baselines = baselines or {}  # the trivial maps' scores, shown beside the map's in report.html
-        self.started = time.perf_counter()
+        self.started = time.perf_counter()  # before the pairing and the warm start, which count as training
+        self.evaluating = 0.0  # seconds spent here, left out of the training seconds
 
     def on_step(self, solver: NOT, step: int, losses: dict[str, float]) -> dict[str, str] | None:
         if step % self.cfg.eval_every and step != self.cfg.steps:
             return None
+        t0 = time.perf_counter()
+        trained = round(t0 - self.started - self.evaluating, 2)  # of this process: a resume starts again at 0
         self.state["streams"] = [getattr(s, "drawn", 0) for s in self.samplers]
         cfg, metric, run = self.cfg, self.evaluator.metric, Path(self.cfg.out)
         result, rows = self.evaluator(solver, cfg.seed)
-        self.log.write({"step": step, **result})
+        self.log.write({"step": step, **result, "train_seconds": trained})
         for k, v in result.items():
             self.writer.add_scalar(f"eval/{k}", v, step)
         (run / "samples").mkdir(exist_ok=True)
@@ -131,4 +134,5 @@ class Evaluation:
         save_checkpoint(run / "checkpoints" / "last.pt", solver, cfg, self.data_rng, self.state)
         self.last = result
         write_run_html(run, history, self.baselines, time.perf_counter() - self.started)
+        self.evaluating += time.perf_counter() - t0
         return {metric: f"{result[metric]:.1f}"}

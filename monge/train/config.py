@@ -25,10 +25,11 @@ PRESETS: dict[str, dict] = {
         batch_size=64,
         t_steps=10,
         lr=1e-4,
+        map_lr=1e-4,
         residual=False,
         channels_last=False,
     ),
-    # about 30x cheaper per step: 32 px, thin UNet and critic, a higher learning rate
+    # about 30x cheaper per step: 32 px, thin UNet and critic, higher learning rates (the map's lower)
     "cpu": dict(
         size=32,
         unet_base=16,
@@ -36,7 +37,8 @@ PRESETS: dict[str, dict] = {
         f_max_width=128,
         batch_size=32,
         t_steps=10,
-        lr=3e-4,
+        lr=1e-3,
+        map_lr=3e-4,
         residual=True,
         channels_last=True,
     ),  # NHWC: 1.4-1.7x faster convolutions on this CPU
@@ -85,10 +87,10 @@ class TrainConfig:
     f_max_width: int = option(None, "the potential ResNet's widest layer")
     batch_size: int = option(None, "global batch size")
     t_steps: int = option(None, "map updates per potential update")
-    lr: float = option(None, "Adam learning rate of both nets")
-    map_lr: float | None = option(None, "the map's own Adam learning rate (default: lr)")
+    lr: float = option(None, "Adam learning rate of the potential")
+    map_lr: float = option(None, "Adam learning rate of the map")
     lr_schedule: str = option(
-        "constant",
+        "cosine",
         "constant, or cosine: decayed to zero over the run's steps (lets the max-min game settle)",
         ("constant", "cosine"),
     )
@@ -104,25 +106,25 @@ class TrainConfig:
     z_count: int = option(8, "noise draws per input for the weak cost")
     z_std: float = option(0.1, "standard deviation of the weak map's noise input")
     ema: float = option(
-        0.0, "map with an exponential moving average of T's weights, this decay per map update (e.g. 0.999; 0: off)"
+        0.999, "map with an exponential moving average of T's weights, this decay per map update (0: off)"
     )
     augment: str = option(
-        "none",
+        "translation,cutout",
         "differentiable augmentations of the potential's inputs, T(x) and y alike: "
         "none or a comma-separated subset of translation,cutout",
     )
     ot_warm_start: int = option(
-        0,
+        None,
         "map updates fitting T to the exact discrete OT pairs of the training images (cost: ot_pairing) "
-        "before the max-min game starts from there (0: off; the game starts at the identity)",
+        "before the game starts from there (default: 5/3 of steps; 0: off, the game starts at the identity)",
     )
     ot_anchor: float = option(
-        0.0,
+        0.01,
         "during the game, pull each mapped training image towards its discrete OT partner (cost: ot_pairing) "
         "with this share of the game's gradient at the map's output (0: off)",
     )
     ot_pairing: str = option(
-        "pixels",
+        "pixels+effnet",
         "the discrete OT pairs' cost (warm start and anchor): squared pixel distance, or plus that of "
         "EfficientNet-Lite0 features",
         PAIRINGS,
@@ -130,7 +132,7 @@ class TrainConfig:
     f_norm: str = option("none", "the potential's weight normalisation", ("none", "spectral"))
     f_penalty: float = option(0.0, "R1 gradient penalty on the potential at the target images, gamma (0: off)")
     f_net: str = option(
-        "resnet",
+        "effnet",
         "the potential: a ResNet trained from scratch, a head on frozen EfficientNet-Lite0 features "
         "(judge it by a backbone-free measure), or the sum of both (features for shape, pixels for colour)",
         ("resnet", "effnet", "effnet+resnet"),
@@ -187,6 +189,8 @@ class TrainConfig:
         for key, value in PRESETS[self.preset].items():
             if getattr(self, key) is None:
                 setattr(self, key, value)
+        if self.ot_warm_start is None:  # the warm start scales with the game: 500 updates for 300 steps
+            self.ot_warm_start = max(1, self.steps * 5 // 3)
         if self.size < 16 or self.size % 16:
             raise ConfigError("size", f"{self.size} is not a positive multiple of 16 (the UNet halves it 4 times)")
         if not 0 <= self.ema < 1:
@@ -251,9 +255,8 @@ def read_config_file(path: str | Path) -> dict:
 
 
 def demo_config(out: str = "runs/demo", steps: int = 300, eval_images: int = 379, seed: int = 0) -> TrainConfig:
-    """``monge demo``: twitter -> google emoji at the cpu preset, eight evaluations on the held-out split.
-
-    The strong cost with the levers that won the translation ladder at this budget
+    """``monge demo``: ``monge train``'s defaults on twitter -> google emoji, eight evaluations on the
+    held-out split. The defaults are the recipe that won the translation ladder at this budget
     (benchmarks/README.md): a potential on frozen EfficientNet-Lite0 features, shifted and cut-out
     copies of T(x) and y for it, a moving average of the map's weights, Adam at 1e-3 for the
     potential and 3e-4 for the map, both decayed to zero along a cosine; the map starts at the
@@ -263,18 +266,8 @@ def demo_config(out: str = "runs/demo", steps: int = 300, eval_images: int = 379
         source="emoji:twitter",
         target="emoji:google",
         out=out,
-        preset="cpu",
         steps=steps,
         eval_every=max(1, steps // 8),
         eval_images=eval_images,
         seed=seed,
-        f_net="effnet",
-        augment="translation,cutout",
-        ema=0.999,
-        lr=1e-3,
-        map_lr=3e-4,
-        lr_schedule="cosine",
-        ot_warm_start=max(1, steps * 5 // 3),  # 500 at the default 300: the budget scales as a whole
-        ot_pairing="pixels+effnet",
-        ot_anchor=0.01,
     )

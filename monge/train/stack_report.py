@@ -44,7 +44,7 @@ def level_table(out: Path, levels: int) -> list[dict]:
                 "std": float(values.std()),
                 "best_step": int(best["step"]),
                 "last": float(values[-1]),
-                **{key: v for key, v in best.items() if key not in ("step", metric)},
+                **{key: v for key, v in best.items() if key not in ("step", "train_seconds", metric)},
                 "seconds": float(summary.get("seconds", float("nan"))),
             }
         )

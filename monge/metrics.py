@@ -128,11 +128,21 @@ def fd_from_stats(a: FeatureStats, b: FeatureStats) -> float:
 def kid(
     features_a: np.ndarray, features_b: np.ndarray, subsets: int = 100, subset_size: int = 1000, seed: int = 0
 ) -> tuple[float, float]:
-    """Kernel Inception Distance: unbiased MMD^2 with the cubic polynomial kernel, mean and std over subsets."""
+    """Kernel Inception Distance: unbiased MMD^2 with the cubic polynomial kernel, mean and std over subsets.
+
+    A subset as large as the smaller set would draw the same images every time (a std of zero that
+    says nothing): the subsets then shrink to half of it, with a warning."""
     a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
-    m = min(len(a), len(b), subset_size)
-    if m < 2:
+    n = min(len(a), len(b))
+    if n < 2:
         raise DataError("KID needs at least 2 images on each side")
+    m = min(n, subset_size)
+    if m == n and subsets > 1:
+        m = max(2, n // 2)
+        warnings.warn(
+            f"KID: a subset size of {subset_size} is not below the {n} images of the smaller set; using subsets of {m}",
+            stacklevel=2,
+        )
     d = a.shape[1]
     rng = np.random.default_rng(seed)
     values = np.empty(subsets)

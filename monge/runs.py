@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import fcntl
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -45,11 +46,22 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
             os.unlink(tmp)
 
 
+# what atomic_write names a temporary file: a dot, the target's name, mkstemp's 8 characters, the suffix
+MONGE_TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}" + re.escape(TMP_SUFFIX) + "$")
+RUN_SUBFOLDERS = ("", "checkpoints", "samples")  # the folders of a run that monge writes into
+
+
 def remove_stale_temporaries(folder: Path) -> int:
-    """Delete the temporary files a killed writer left under ``folder`` (call with the run's lock held)."""
-    if not folder.exists():
-        return 0
-    stale = list(folder.rglob(f"*{TMP_SUFFIX}")) + list(folder.rglob("tmp*.tmp"))  # also older versions' names
+    """Delete the temporary files a killed writer of monge's left in the run ``folder`` (call with
+    the run's lock held): only in the folders a run writes, only names that :func:`atomic_write`
+    gives. A user's own files, wherever they are and whatever they are called, stay."""
+    stale = [
+        path
+        for sub in RUN_SUBFOLDERS
+        if (folder / sub).is_dir()
+        for path in (folder / sub).iterdir()
+        if path.is_file() and MONGE_TEMPORARY.match(path.name)
+    ]
     for path in stale:
         path.unlink(missing_ok=True)
     return len(stale)

@@ -350,11 +350,14 @@ def test_a_corrupt_image_in_a_streamed_split_gives_the_workers_one_line(tmp_path
 
 def test_temporary_files_left_by_a_kill_are_removed_at_the_next_start(tmp_path, capsys, trained, tiny_domains):
     run = _copy(trained, tmp_path)
-    litter = [run / "checkpoints" / ".last.pt.x1.monge-tmp", run / "checkpoints" / "tmpab12cd.tmp"]
-    for path in litter:
+    litter = [run / "checkpoints" / ".last.pt.x1ab_9zq.monge-tmp", run / ".summary.json.a1b2c3d4.monge-tmp"]
+    theirs = [run / "notes" / "deep" / "tmp_draft.tmp", run / "notes" / "x.monge-tmp", run / "checkpoints" / "tmp1.tmp"]
+    for path in litter + theirs:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"half a checkpoint")
     assert main(["train", "--resume", "--out", str(run), "--steps", "3"]) == 0
     assert not any(path.exists() for path in litter)
+    assert all(path.read_bytes() == b"half a checkpoint" for path in theirs)  # not monge's: left alone
 
 
 @pytest.mark.parametrize("size,max_width", [(16, 128), (32, 1024), (64, 8)])

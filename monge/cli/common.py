@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from dataclasses import MISSING, fields
 from pathlib import Path
@@ -21,12 +22,27 @@ def flag(param: str) -> str:
 
 
 def report(args: argparse.Namespace, result: dict, table: list[tuple[str, object]]) -> None:
-    """Print a result as aligned ``key  value`` lines; with ``--json`` also one JSON object, last."""
+    """Print a result as aligned ``key  value`` lines; with ``--json`` the lines go to stderr and
+    stdout holds one JSON object alone (``monge ... --json | python -m json.tool`` works)."""
     width = max(len(k) for k, _ in table) if table else 0
+    stream = sys.stderr if args.json else sys.stdout
     for key, value in table:
-        print(f"{key:<{width}}  {value:.6g}" if isinstance(value, float) else f"{key:<{width}}  {value}")
+        line = f"{key:<{width}}  {value:.6g}" if isinstance(value, float) else f"{key:<{width}}  {value}"
+        print(line, file=stream)
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(json_safe(result), allow_nan=False))
+
+
+def json_safe(value: object) -> object:
+    """``value`` with every NaN or infinite float replaced by None: JSON has no NaN, and a parser
+    that meets one fails on the whole line."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def add_json(p: argparse.ArgumentParser) -> None:
@@ -73,8 +89,9 @@ def config_from_args(args: argparse.Namespace, resumable: bool = True, defaults:
     place now (``--out``), with the flags given that a resume may change (:data:`RESUME_CHANGEABLE`;
     the changes are printed) and any other changed flag refused by name; else ``defaults`` (the
     command's own, over :class:`TrainConfig`'s), a ``--config`` file over them, and flags over both."""
-    out = Path(args.out)
     base = {**(defaults or {}), **(read_config_file(args.config) if args.config else {})}
+    # the run folder: the flag, else the config file's, else the command's default
+    out = Path(args.out or base.get("out") or args.default_out)
     flags = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
     if resumable and args.resume and ((out / "config.json").exists() or (out / "stack.json").exists()):
         saved_path = out / "config.json"
@@ -93,7 +110,7 @@ def config_from_args(args: argparse.Namespace, resumable: bool = True, defaults:
         for key, (old, new) in changes.items():
             print(f"resume: {flag(key)} {old} -> {new}", file=sys.stderr)
         return resumed
-    merged = {**base, **flags, "out": args.out}
+    merged = {**base, **flags, "out": str(out)}
     for key in ("source", "target"):
         if not merged.get(key):
             raise ConfigError(key, "is required (a folder, .h5, .zip, ROOT:A/ROOT:B or emoji:STYLE)")

@@ -55,7 +55,11 @@ def install_signal_handlers() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)  # before importing torch: --help and usage errors stay fast
+    parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):  # bare ``monge``: the help, as git and pip print it
+        parser.print_help()
+        return 0
+    args = parser.parse_args(argv)  # before importing torch: --help and usage errors stay fast
     governed = plan_threads(args.threads)  # OpenMP reads its wait policy when torch loads, just below
     from ..engine import set_threads, tune_cpu_allocator
 

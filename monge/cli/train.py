@@ -76,12 +76,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 def _add_run_options(p: argparse.ArgumentParser, out: str, func, **config_options) -> None:
     """What train, stack and ae share: the run folder, a config file, resume, the configuration flags, --json."""
-    p.add_argument("--out", default=out, help="run folder")
+    p.add_argument("--out", help=f"run folder (default: the config file's out, else {out})")
     p.add_argument("--config", help="JSON file of configuration keys (flags override it)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     add_config_options(p, **config_options)
     add_json(p)
-    p.set_defaults(func=func)
+    p.set_defaults(func=func, default_out=out)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

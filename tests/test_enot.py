@@ -73,18 +73,29 @@ def _cfg(domains, out, steps, **kw) -> TrainConfig:
     return TrainConfig(source=a, target=b, out=str(out), steps=steps, logger="csv", solver="enot", **{**base, **kw})
 
 
-def test_enot_run_resumes_bit_identically(tiny_domains, tmp_path):
-    extra = {"ema": 0.9, "ot_warm_start": 2, "ot_anchor": 0.5}
-    train(_cfg(tiny_domains, tmp_path / "full", 4, **extra), progress=False)
-    train(_cfg(tiny_domains, tmp_path / "cut", 2, **extra), progress=False)
-    train(_cfg(tiny_domains, tmp_path / "cut", 4, **extra), resume=True, progress=False)
+def test_an_interrupted_enot_run_resumes_bit_identically(tiny_domains, tmp_path, monkeypatch):
+    """With the default recipe (augmentations, cosine, weight average, warm start, anchor): killed
+    once step 2's checkpoint is written, resumed, it ends where an uninterrupted run ends."""
+    train(_cfg(tiny_domains, tmp_path / "full", 4), progress=False)
+    step = ENOT.step
+
+    def dies_after_two(self, *args):
+        if self.steps_done == 2:
+            raise KeyboardInterrupt
+        return step(self, *args)
+
+    monkeypatch.setattr(ENOT, "step", dies_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        train(_cfg(tiny_domains, tmp_path / "cut", 4), progress=False)
+    monkeypatch.setattr(ENOT, "step", step)
+    train(_cfg(tiny_domains, tmp_path / "cut", 4), resume=True, progress=False)
     full, cut = (load_checkpoint(tmp_path / run / "checkpoints" / "last.pt")["solver"] for run in ("full", "cut"))
     assert full["steps_done"] == cut["steps_done"] == 4
     for key in ("T", "f", "T_ema"):
         for name, value in full[key].items():
             assert torch.equal(value, cut[key][name]), name
     solver, cfg = load_solver(tmp_path / "cut", "last")
-    assert isinstance(solver, ENOT) and cfg.solver == "enot"
+    assert isinstance(solver, ENOT) and cfg.solver == "enot" and cfg.augment == "translation,cutout"
 
 
 def test_cli_trains_and_translates_with_enot(tiny_domains, tmp_path, capsys):

@@ -81,6 +81,9 @@ class StreamSampler:
                 num_workers=self.workers,
                 pin_memory=self.pin_memory,
                 persistent_workers=self.workers > 0,
+                # the workers' base seed from a generator of the loader's own: the global stream, which
+                # the augmentations draw from, stays the same whether the loader starts now or on a resume
+                generator=torch.Generator().manual_seed(self.seed * 1_000_003 + self.drawn),
             )
             self._batches, self._size = iter(loader), n
         self.drawn += 1

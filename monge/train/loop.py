@@ -148,6 +148,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, i
         solver.T.load_state_dict(init["T"])
         solver.f.load_state_dict(init["f"])
     previous: dict[str, Any] = {}  # the summary of the run so far, kept when a resume adds no step
+    torch_rng: torch.Tensor | None = None
     if resuming:
         ck = load_checkpoint(ckpt_dir / "last.pt")
         load_weights(solver, ck, ckpt_dir / "last.pt")
@@ -155,7 +156,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, i
             solver.set_lr(cfg.lr, cfg.map_lr)  # a changed --lr or --map-lr applies on resume
         if (run / "summary.json").exists():
             previous = json.loads((run / "summary.json").read_text())
-        torch.set_rng_state(ck["torch_rng"])
+        torch_rng = ck["torch_rng"]  # restored just before the game resumes: the set-up below draws from it
         data_rng.set_state(ck["data_rng"])
         state = {
             "best_metric": float(ck["best_metric"]),
@@ -211,6 +212,8 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, i
             solver.anchor_to(xs, ys, cfg.ot_anchor, generator=data_rng)
         warm_seconds = time.perf_counter() - t0
     start = solver.steps_done
+    if torch_rng is not None:  # augmentations and a weak map's noise continue the interrupted stream
+        torch.set_rng_state(torch_rng)
     try:
         fit = solver.fit(
             samplers[0], samplers[1], cfg.steps, cfg.batch_size, progress=progress and rank0, callbacks=callbacks

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from ..errors import import_extra
-from ..ot.gaussian import fit_gaussian_ot
+from ..ot.gaussian import gaussian_ot_map
 
 
 def palette_transfer(
@@ -32,10 +32,15 @@ def palette_transfer(
 
 def gaussian_colour_map(source: torch.Tensor, target: torch.Tensor, pixels: int = 200_000, seed: int = 0):
     """The closed-form OT map between Gaussian fits of two image sets' pixel colours, as a function of a
-    batch of images: one global colour transfer for the whole domain."""
+    batch of images: one global colour transfer for the whole domain.
+
+    Grey images have a singular colour covariance (r = g = b); a ridge of 0.1 % of the mean colour
+    variance keeps the map from amplifying rounding noise off the grey axis."""
     rng = np.random.default_rng(seed)
     fit = [im.permute(0, 2, 3, 1).reshape(-1, 3).double().numpy() for im in (source, target)]
     xs, xt = (f[rng.choice(len(f), min(pixels, len(f)), replace=False)] for f in fit)
-    A, b = fit_gaussian_ot(xs, xt)
+    cov_s, cov_t = np.cov(xs.T), np.cov(xt.T)
+    ridge = (1e-3 * (np.trace(cov_s) + np.trace(cov_t)) / 6 + 1e-12) * np.eye(3)
+    A, b = gaussian_ot_map(xs.mean(0), cov_s + ridge, xt.mean(0), cov_t + ridge)
     A_t, b_t = torch.from_numpy(A).float(), torch.from_numpy(b).float()
     return lambda x: (x.permute(0, 2, 3, 1) @ A_t + b_t).permute(0, 3, 1, 2).clamp(-1, 1)

@@ -1,8 +1,10 @@
 """The translation suite's verdicts, table and page, on hand-made scores (a real run takes minutes)."""
 
+import json
+
 import pytest
 
-from monge.bench.suite import CEILING, CYCLEGAN, MAP, suite_table, targets_met
+from monge.bench.suite import CEILING, CYCLEGAN, MAP, collect_results, suite_table, targets_met, write_suite_report
 from monge.bench.tasks import TASKS
 from monge.cli.main import main
 from monge.report_html import write_suite_html
@@ -44,7 +46,7 @@ def test_a_map_that_wins_meets_every_target_and_one_that_loses_is_named():
     }
 
 
-def test_the_suite_table_and_page_show_every_task_with_its_verdict(tmp_path):
+def _results() -> list[dict]:
     results = []
     for task, fd in (("sans-serif", 80.0), ("sans-bold", 97.0)):
         rows = _rows(fd, 0.2)
@@ -64,6 +66,11 @@ def test_the_suite_table_and_page_show_every_task_with_its_verdict(tmp_path):
                 "grid rows": ["source", "hidden target"],
             }
         )
+    return results
+
+
+def test_the_suite_table_and_page_show_every_task_with_its_verdict(tmp_path):
+    results = _results()
     table = suite_table(results)
     assert "| sans-serif | map (last step) | 1 | 80.0 |" in table
     assert "sans-serif, seed 0: the map meets every target" in table
@@ -71,6 +78,17 @@ def test_the_suite_table_and_page_show_every_task_with_its_verdict(tmp_path):
     page = write_suite_html(tmp_path, results, table).read_text()
     assert page.count("<h2>") == 3 and "The map misses: FD 5 % below identity" in page
     assert "sans-bold grid: not written yet" in page
+
+
+def test_tasks_scored_by_separate_calls_gather_into_one_report_in_task_order(tmp_path):
+    for r in reversed(_results()):  # written sans-bold first
+        folder = tmp_path / r["task"] / "seed0"
+        folder.mkdir(parents=True)
+        (folder / "result.json").write_text(json.dumps(r))
+    assert [r["task"] for r in collect_results(tmp_path)] == ["sans-serif", "sans-bold"]
+    table = write_suite_report(tmp_path)
+    assert table.index("| sans-serif |") < table.index("| sans-bold |")
+    assert (tmp_path / "suite.md").read_text().strip() == table.strip() and (tmp_path / "report.html").exists()
 
 
 @pytest.mark.parametrize(

@@ -152,6 +152,24 @@ def suite_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def collect_results(out: str | Path) -> list[dict]:
+    """Every task and seed scored so far under ``out`` (``TASK/seedS/result.json``), in task order."""
+    found = [json.loads(path.read_text()) for path in Path(out).glob("*/seed*/result.json")]
+    order = {task: k for k, task in enumerate(TASKS)}
+    return sorted(found, key=lambda r: (order.get(r["task"], len(order)), r["seed"]))
+
+
+def write_suite_report(out: str | Path) -> str:
+    """``suite.md`` and ``report.html`` in ``out`` over every result there; returns the table."""
+    from ..report_html import write_suite_html
+
+    results = collect_results(out)
+    table = suite_table(results)
+    (Path(out) / "suite.md").write_text(table + "\n")
+    write_suite_html(Path(out), results, table)
+    return table
+
+
 def run_suite(
     tasks: list[str],
     seeds: list[int],
@@ -161,16 +179,13 @@ def run_suite(
     peers: bool = True,
     progress: bool = True,
 ) -> dict:
-    """Every task and seed (see :func:`run_task`); writes ``suite.json``, ``suite.md`` and
-    ``report.html`` (the table and every task's grid) in ``out`` and returns the results."""
-    from ..report_html import write_suite_html
-
+    """Every task and seed (see :func:`run_task`); writes ``suite.json`` (this call's results), and
+    ``suite.md`` and ``report.html`` over every result in ``out`` (tasks run by separate calls
+    into one folder gather into one report). Returns this call's results."""
     out = Path(out)
     t0 = time.perf_counter()
     results = [run_task(t, s, steps, out, recipe, peers, progress) for t in tasks for s in seeds]
     summary = {"results": results, "seconds": round(time.perf_counter() - t0, 1), "cpu": cpu_name()}
     (out / "suite.json").write_text(json.dumps(summary, indent=2))
-    table = suite_table(results)
-    (out / "suite.md").write_text(table + "\n")
-    write_suite_html(out, results, table)
+    write_suite_report(out)
     return summary

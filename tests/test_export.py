@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from conftest import TINY_NETS
@@ -96,3 +97,36 @@ def test_hub_round_trip_offline(run, tmp_path, monkeypatch):
     pushed, exported = load_bytes(uploaded["weights"]), load_bytes((folder / "model.safetensors").read_bytes())
     diff = [k for k in exported if not torch.equal(pushed[k], exported[k])]
     assert pushed.keys() == exported.keys() and not diff, diff
+
+
+def test_a_loaded_map_takes_every_common_image_form_and_answers_in_range(run, tmp_path):
+    from PIL import Image
+
+    m = monge.load_map(run)
+    assert "TranslationMap(" in repr(m) and "16 px" in repr(m)
+    pixels = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    as_float = torch.from_numpy(pixels).permute(2, 0, 1).float() / 127.5 - 1
+    path = tmp_path / "x.png"
+    Image.fromarray(pixels).save(path)
+    torch.manual_seed(0)
+    expected = m(as_float)
+    assert expected.shape == (1, 3, 16, 16) and expected.min() >= -1 and expected.max() <= 1
+    for form in (pixels, torch.from_numpy(pixels), Image.fromarray(pixels), str(path), path):
+        torch.manual_seed(0)
+        assert torch.allclose(m(form), expected, atol=1e-6), type(form).__name__
+    with pytest.raises(DataError, match=r"from 0 to 255: a float image must lie in \[-1, 1\]"):
+        m(torch.from_numpy(pixels).float())
+    with pytest.raises(DataError, match="not an image"):
+        m([1, 2, 3])
+    big = Image.fromarray(np.full((40, 30, 3), 200, np.uint8))
+    assert m.translate_image(big).size == (16, 16) and m.translate_image(big, keep_size=True).size == (30, 40)
+
+
+def test_a_map_with_damaged_weights_refuses_to_answer(run):
+    from monge.errors import DivergenceError
+
+    m = monge.load_map(run)
+    with torch.no_grad():
+        next(m.net.parameters()).fill_(float("nan"))
+    with pytest.raises(DivergenceError, match="not finite"):
+        m(torch.zeros(1, 3, 16, 16))

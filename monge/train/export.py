@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ..errors import DataError
@@ -42,23 +43,79 @@ class TranslationMap:
         """The image side the map was trained at."""
         return self.config.size
 
+    def as_batch(self, x: object) -> torch.Tensor:
+        """Images in any common form as a float batch (N, 3, H, W) in [-1, 1]: a float tensor in
+        [-1, 1] ((3, H, W) or batched), a uint8 tensor or array (channels first or last), a PIL
+        image, or an image file's path (the last two resized to the map's size)."""
+        from PIL import Image
+
+        from ..data.images import load_image, pil_to_tensor, resize_square, to_rgb
+
+        if isinstance(x, str | Path):
+            return load_image(x, self.size).unsqueeze(0)
+        if isinstance(x, Image.Image):
+            return pil_to_tensor(resize_square(to_rgb(x), self.size)).unsqueeze(0)
+        if isinstance(x, np.ndarray):
+            x = torch.from_numpy(np.ascontiguousarray(x))
+        if not isinstance(x, torch.Tensor):
+            raise DataError(f"a {type(x).__name__} is not an image: give a tensor, an array, a PIL image or a path")
+        if x.dim() == 3:
+            x = x.unsqueeze(0)
+        if x.dim() != 4:
+            raise DataError(f"images of shape {tuple(x.shape)}: expected (3, H, W) or (N, 3, H, W)")
+        if x.shape[1] != 3 and x.shape[-1] == 3:  # channels last, as arrays and PIL hold them
+            x = x.permute(0, 3, 1, 2)
+        if x.shape[1] != 3:
+            raise DataError(f"images of shape {tuple(x.shape)}: expected 3 colour channels")
+        if x.dtype == torch.uint8:
+            return x.float().div(127.5).sub(1.0)
+        x = x.float()
+        low, high = float(x.min()), float(x.max())
+        if not (-1.001 <= low and high <= 1.001):  # also refuses NaN
+            raise DataError(
+                f"image values from {low:.3g} to {high:.3g}: a float image must lie in [-1, 1] "
+                "(give uint8 for 0-255, or rescale: x * 2 - 1 for [0, 1])"
+            )
+        return x.clamp(-1, 1)
+
     @torch.no_grad()
-    def sample(self, x: torch.Tensor, n: int = 1, batch_size: int = 64) -> torch.Tensor:
-        """``n`` outputs per input, (N, n, 3, H, W); a deterministic map repeats its one output."""
+    def sample(self, x: object, n: int = 1, batch_size: int = 64) -> torch.Tensor:
+        """``n`` outputs per input, (N, n, 3, H, W) in [-1, 1]; a deterministic map repeats its one
+        output. ``x``: any form :meth:`as_batch` takes."""
+        from ..errors import DivergenceError
         from ..ot.solver import apply_map
 
+        batch = self.as_batch(x)
         device = next(self.net.parameters()).device
         parts = []
-        for b in x.split(max(1, batch_size // n)):
+        for b in batch.split(max(1, batch_size // n)):
             out = apply_map(self.net, b.to(device), n, self.z_channels, self.z_std)
             parts.append((out if self.z_channels else out.unsqueeze(1).expand(-1, n, *b.shape[1:])).cpu())
-        return torch.cat(parts)
+        result = torch.cat(parts)
+        if not torch.isfinite(result).all():
+            raise DivergenceError("the map's outputs are not finite: its weights are damaged or diverged")
+        return result.clamp(-1, 1)
 
-    def map(self, x: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
-        """T(x), one output per input (one noise draw for a stochastic map)."""
+    def map(self, x: object, batch_size: int = 64) -> torch.Tensor:
+        """T(x), one output per input (one noise draw for a stochastic map), in [-1, 1]."""
         return self.sample(x, 1, batch_size)[:, 0]
 
     __call__ = map
+
+    def translate_image(self, image, keep_size: bool = False):
+        """A PIL image through the map, as a PIL image: at the map's size, or at the input's with
+        ``keep_size``."""
+        from PIL import Image
+
+        from ..data.images import tensor_to_uint8
+
+        out = Image.fromarray(tensor_to_uint8(self.map(image)[0]))
+        return out.resize(image.size, Image.Resampling.LANCZOS) if keep_size else out
+
+    def __repr__(self) -> str:
+        kind = f"stochastic, {self.z_channels} noise channel(s)" if self.z_channels else "deterministic"
+        route = f"{self.config.source or '?'} -> {self.config.target or '?'}"
+        return f"TranslationMap({route}, {self.size} px, {self.config.solver}, {kind}, {self.origin or 'loaded'})"
 
 
 def export_map(run: str | Path, out: str | Path, which: str = "best") -> Path:
@@ -73,7 +130,7 @@ def export_map(run: str | Path, out: str | Path, which: str = "best") -> Path:
     meta = {
         "format": FORMAT,
         "monge_version": __version__,
-        "checkpoint": str(checkpoint_path(run, which)),
+        "checkpoint": checkpoint_path(run, which).name,  # a name, not a path: the folder travels
         "step": solver.steps_done,
         "weight_average": solver.map_net is not solver.T,
         "z_channels": solver.noise_channels,

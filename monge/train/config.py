@@ -189,14 +189,17 @@ class TrainConfig:
         for key, value in PRESETS[self.preset].items():
             if getattr(self, key) is None:
                 setattr(self, key, value)
+        self._check_types()
         if self.ot_warm_start is None:  # the warm start scales with the game: 500 updates for 300 steps
             self.ot_warm_start = max(1, self.steps * 5 // 3)
         if self.size < 16 or self.size % 16:
             raise ConfigError("size", f"{self.size} is not a positive multiple of 16 (the UNet halves it 4 times)")
         if not 0 <= self.ema < 1:
             raise ConfigError("ema", f"the decay {self.ema} is not in [0, 1)")
-        if self.f_penalty < 0:
-            raise ConfigError("f_penalty", f"{self.f_penalty} is negative")
+        if not self.f_penalty >= 0:  # also refuses NaN
+            raise ConfigError("f_penalty", f"{self.f_penalty} is negative or not a number")
+        if self.seed < 0:
+            raise ConfigError("seed", f"{self.seed} is negative (seeds are 0 or more)")
         for key in ("ot_warm_start", "ot_anchor"):
             if not getattr(self, key) >= 0:  # also refuses NaN
                 raise ConfigError(key, f"{getattr(self, key)} is negative")
@@ -216,13 +219,30 @@ class TrainConfig:
             raise ConfigError("test_fraction", f"{self.test_fraction} is not in (0, 1)")
         for key in ("gamma", "z_std", "cache_mb", "workers"):
             if not getattr(self, key) >= 0:
-                raise ConfigError(key, f"{getattr(self, key)} is negative")
+                raise ConfigError(key, f"{getattr(self, key)} is negative or not a number")
+        for key in ("devices", "num_nodes"):
+            if getattr(self, key) < 1:
+                raise ConfigError(key, f"{getattr(self, key)} is not positive")
         world = self.devices * self.num_nodes
-        if world < 1 or self.batch_size % world:
+        if self.batch_size % world:
             raise ConfigError("batch_size", f"{self.batch_size} is not divisible by devices x nodes ({world})")
         from ..ot.augment import Augment
 
         Augment(self.augment)  # raises on an unknown policy
+
+    def _check_types(self) -> None:
+        """Every field holds its declared type (a config file's ``"steps": "abc"`` is named, not a
+        traceback); an int where a float is declared becomes a float."""
+        kinds = {"int": int, "float": float, "str": str, "bool": bool}
+        for f in fields(self):
+            value, declared = getattr(self, f.name), str(f.type)
+            if value is None and ("None" in declared or f.name == "ot_warm_start"):
+                continue
+            kind = kinds[declared.split("|")[0].strip()]
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                setattr(self, f.name, float(value))
+            elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise ConfigError(f.name, f"{value!r} is not {'an' if kind is int else 'a'} {kind.__name__}")
 
     def to_dict(self) -> dict:
         """The configuration as plain JSON values."""

@@ -11,6 +11,7 @@ import torch
 import torch.nn as nn
 
 from ..errors import ConfigError
+from .defaults import COST_NAMES
 
 
 class Cost(nn.Module):
@@ -89,12 +90,9 @@ class WeakQuadraticCost(Cost):
         return _per_sample_mean((x - ys.mean(dim=1)) ** 2) + (1 - self.gamma - 1 / z) * spread
 
 
-COSTS: dict[str, type[Cost]] = {
-    "strong": QuadraticCost,
-    "weak": WeakQuadraticCost,
-    "l1": L1Cost,
-    "perceptual": PerceptualCost,
-}
+COSTS: dict[str, type[Cost]] = {cls.name: cls for cls in (QuadraticCost, WeakQuadraticCost, L1Cost, PerceptualCost)}
+if tuple(COSTS) != COST_NAMES:  # the configuration's choices are read from COST_NAMES without torch
+    raise ImportError(f"monge.ot.costs: the costs {tuple(COSTS)} differ from monge.ot.defaults.COST_NAMES")
 
 
 def make_cost(name: str, **kwargs) -> Cost:

@@ -17,14 +17,12 @@ from tqdm.auto import tqdm
 
 from ..errors import ConfigError
 from ..threads import adapt_threads
+from .defaults import PAIRINGS
 from .optim import trainable
 from .solver import NOT
 
 MAX_PAIRS = 4096  # the assignment costs O(n^3): about 10 s at this size on one CPU core
 WARM_START_LR = 1e-3  # Adam's; 500 updates fit the cpu preset's map to 3,400 emoji pairs
-
-
-PAIRINGS = ("pixels", "pixels+effnet")
 
 
 def pairing_encoder(pairing: str) -> Callable[[torch.Tensor], torch.Tensor] | None:

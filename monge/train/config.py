@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DataError
-from ..ot.defaults import EXPECTILE, EXPECTILE_WEIGHT
+from ..ot.defaults import COST_NAMES, EXPECTILE, EXPECTILE_WEIGHT, PAIRINGS, SOLVERS
 
 PRESETS: dict[str, dict] = {
     # the official NOT configuration, for a GPU
@@ -43,9 +43,7 @@ PRESETS: dict[str, dict] = {
         channels_last=True,
     ),  # NHWC: 1.4-1.7x faster convolutions on this CPU
 }
-COSTS = ("strong", "weak", "l1", "perceptual")  # monge.ot.costs.COSTS; a test keeps the two equal
-PAIRINGS = ("pixels", "pixels+effnet")
-SOLVERS = ("not", "enot")  # monge.ot.discrete.PAIRINGS; the same test
+COSTS = COST_NAMES
 
 
 def option(

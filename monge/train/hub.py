@@ -21,7 +21,7 @@ from .export import CONFIG, WEIGHTS, TranslationMap, export_map, load_map
 try:
     from huggingface_hub import ModelHubMixin, hf_hub_download
 except ImportError:  # the [hub] extra is not installed: the functions below say so in one line
-    ModelHubMixin = object  # type: ignore[assignment,misc]
+    ModelHubMixin = object  # type: ignore[assignment,misc,unused-ignore]
 
 
 def _require_hub() -> None:

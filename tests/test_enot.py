@@ -6,7 +6,8 @@ import pytest
 import torch
 from conftest import TINY_NETS
 
-from monge.bench.w2 import gaussian_pair, not_solver
+from monge.bench.w2 import not_solver
+from monge.bench.w2_problems import gaussian_pair
 from monge.cli.main import main
 from monge.metrics import l2_uvp
 from monge.ot.enot import ENOT, expectile_loss

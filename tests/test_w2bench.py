@@ -3,16 +3,8 @@
 import pytest
 import torch
 
-from monge.bench.w2 import (
-    BenchmarkICNN,
-    _load_potentials,
-    gaussian_pair,
-    linear_map,
-    mix3tomix10,
-    not_solver,
-    run_w2,
-    warm_start,
-)
+from monge.bench.w2 import linear_map, not_solver, run_w2, warm_start
+from monge.bench.w2_problems import BenchmarkICNN, _load_potentials, gaussian_pair, mix3tomix10
 from monge.errors import DataError
 from monge.metrics import l2_uvp
 from monge.ot.nets import MLP, QuadraticMLP

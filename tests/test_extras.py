@@ -24,7 +24,7 @@ def test_gaussian_ot_map_matches_pot_and_moves_moments():
     assert np.allclose(np.cov(mapped.T), np.cov(xt.T), atol=1e-6)
 
 
-def test_missing_extras_are_named_or_done_without(tmp_path, monkeypatch):
+def test_missing_extras_are_named_or_done_without(tmp_path, monkeypatch, capsys):
     from monge.data.sources import H5Source
     from monge.train.callbacks import scalar_writer
     from monge.viz import plot_curves
@@ -35,9 +35,13 @@ def test_missing_extras_are_named_or_done_without(tmp_path, monkeypatch):
         H5Source(tmp_path / "x.h5", 16)
     plot_curves({"FD": ([1, 2], [3.0, 2.0])}, tmp_path / "curve.png", "FD")
     assert not (tmp_path / "curve.png").exists()  # no plot, no crash: the numbers are in the CSV logs
-    writer = scalar_writer(tmp_path / "tb", 0)
+    capsys.readouterr()
+    writer = scalar_writer(tmp_path / "tb", 0)  # auto: CSV only, without a word
     writer.add_scalar("loss", 1.0, 1)
     writer.close()
+    assert capsys.readouterr().err == ""
+    scalar_writer(tmp_path / "tb", 0, "tensorboard").close()  # asked for by name: its absence is said
+    assert "pip install 'monge[viz]'" in capsys.readouterr().err
     from monge.bench.baselines import gaussian_colour_map, palette_transfer
 
     x = torch.rand(4, 3, 8, 8) * 2 - 1

@@ -54,9 +54,10 @@ def _run_id(folder: Path) -> str:
     return hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:16]
 
 
-def scalar_writer(folder: Path, purge_step: int, logger: str = "tensorboard", config: dict | None = None):
-    """The writer of ``logger``: TensorBoard's ``SummaryWriter`` on ``folder`` (the ``viz`` extra; without
-    it, one line on stderr and CSV only), a W&B run (needs ``wandb``), or CSV only."""
+def scalar_writer(folder: Path, purge_step: int, logger: str = "auto", config: dict | None = None):
+    """The writer of ``logger``: TensorBoard's ``SummaryWriter`` on ``folder`` (the ``viz`` extra; asked
+    for and missing, one line on stderr and CSV only), a W&B run (needs ``wandb``), CSV only, or
+    ``auto``: TensorBoard where it is installed, else CSV only, silently."""
     if logger == "wandb":
         wandb = import_extra("wandb", "wandb", "--logger wandb")
         return _WandbWriter(wandb, folder.parent, config or {})
@@ -65,6 +66,8 @@ def scalar_writer(folder: Path, purge_step: int, logger: str = "tensorboard", co
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
+        if logger == "auto":
+            return _CSVOnly()
         print("monge: no TensorBoard logs (pip install 'monge[viz]'); the CSV logs hold them", file=sys.stderr)
         return _CSVOnly()
     return SummaryWriter(str(folder), purge_step=purge_step or None)

@@ -142,10 +142,10 @@ class TrainConfig:
     log_every: int = option(10, "log losses every this many steps", group="data")
     grid_images: int = option(8, "columns of the sample grid", group="data")
     logger: str = option(
-        "tensorboard",
-        "where losses, metrics and grids go besides the CSV logs: csv (nowhere else), tensorboard, "
-        "wandb (offline with WANDB_MODE=offline)",
-        ("csv", "tensorboard", "wandb"),
+        "auto",
+        "where losses, metrics and grids go besides the CSV logs: auto (TensorBoard where it is installed, "
+        "else nowhere else), csv (nowhere else), tensorboard, wandb (offline with WANDB_MODE=offline)",
+        ("auto", "csv", "tensorboard", "wandb"),
         group="data",
     )
     backbone: str = option(

@@ -26,7 +26,7 @@ import torch
 
 from ..data.domains import Split, open_domain, split_domain
 from ..data.sampling import image_sampler
-from ..errors import DataError, DivergenceError
+from ..errors import DataError, DivergenceError, import_extra
 from ..ot.discrete import MAX_PAIRS, discrete_ot_pairs, pairing_encoder, warm_start
 from ..runs import CSVLog, RunLock, atomic_write_text, load_checkpoint, prepare_folder, remove_stale_temporaries
 from .callbacks import Evaluation, LossLog, scalar_writer
@@ -111,6 +111,8 @@ def train(
     """
     from ..engine import make_fabric
 
+    if cfg.logger == "wandb":  # a missing extra is named before any data loads
+        import_extra("wandb", "wandb", "--logger wandb")
     run = Path(cfg.out)
     fabric = fabric or make_fabric(cfg.device, cfg.devices, cfg.num_nodes, cfg.precision)
     if not fabric.is_global_zero:

@@ -120,3 +120,17 @@ def test_run_w2_records_a_learning_curve_that_ends_at_the_final_score():
     not_row = result["results"]["monge-not"]
     assert [step for step, _ in not_row["curve"]] == [20, 40]
     assert not_row["curve"][-1][1] == pytest.approx(not_row["L2-UVP"], abs=1e-3)
+
+
+def test_a_diverging_run_is_scored_as_it_stands_and_says_so(monkeypatch):
+    from monge.ot.solver import NOT
+
+    def explode(self, loss, what):
+        if self.steps_done >= 3:
+            loss = loss * float("inf")
+        return original(self, loss, what)
+
+    original = NOT._checked
+    monkeypatch.setattr(NOT, "_checked", explode)
+    row = run_w2(2, pair="gaussian", steps=10, batch_size=64, n_eval=256, progress=False)["results"]["monge-not"]
+    assert row["steps_done"] == 3 and "diverged" in row["diverged"] and row["L2-UVP"] > 0

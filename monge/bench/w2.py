@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ..errors import ConfigError, import_extra
+from ..errors import ConfigError, DivergenceError, import_extra
 from ..metrics import l2_uvp
 from ..ot.costs import QuadraticCost
 from ..ot.defaults import EXPECTILE, EXPECTILE_WEIGHT
@@ -180,9 +180,14 @@ def run_w2(
         warm_start(neural, x_fit, y_fit)
     curve = L2UVPCurve(x_eval, truth, var_q, curve_every)
 
+    diverged: dict[str, object] = {}
+
     def fit_neural():
         curve._start = time.perf_counter()
-        neural.fit(problem.sample_p, problem.sample_q, steps, batch_size, progress=progress, callbacks=[curve])
+        try:
+            neural.fit(problem.sample_p, problem.sample_q, steps, batch_size, progress=progress, callbacks=[curve])
+        except DivergenceError as err:  # scored as it stands (the exploded update was not applied), and said
+            diverged.update(diverged=str(err), steps_done=neural.steps_done)
         return lambda x: neural.map(x, batch_size=4096)
 
     solver_options = {"expectile": expectile, "expectile_weight": expectile_weight} if solver == "enot" else {}
@@ -200,6 +205,7 @@ def run_w2(
         curve_seconds=curve.seconds,
         **solver_options,
     )
+    results[f"monge-{solver}"].update(diverged)
     published = pair == "mix3tomix10" and seed == 0
     return {
         "pair": problem.name,

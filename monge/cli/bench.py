@@ -40,6 +40,7 @@ def cmd_bench_w2(args: argparse.Namespace) -> None:
     table += [
         (f"{name} steps", args.steps),
         (f"{name} seconds", row["seconds"]),
+        *([(f"{name} diverged", row["diverged"])] if "diverged" in row else []),
         ("CPU", result["cpu"]),
     ]
     report(args, result, table)

@@ -366,3 +366,20 @@ def test_the_potential_fits_every_size_and_width(size, max_width):
 
     f = ResNetPotential(size, 3, nf=4, nf_max=max_width)
     assert f(torch.randn(2, 3, size, size)).shape == (2,)
+
+
+def test_a_fresh_run_refuses_a_folder_of_the_users_files_and_keeps_them(tmp_path, capsys, tiny_domains):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "losses.csv").write_text("my own table\n")
+    (out / "notes.txt").write_text("notes\n")
+    a, b = tiny_domains
+    args = ["train", "--source", a, "--target", b, "--steps", "1", "--eval-every", "1", "--eval-images", "8"]
+    assert main([*args, *TINY_NETS, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "holds files monge did not write (losses.csv, notes.txt)" in err[0]
+    assert (out / "losses.csv").read_text() == "my own table\n" and not (out / "checkpoints").exists()
+    assert main([*args, *TINY_NETS, "--out", str(out), "--overwrite"]) == 0
+    assert (out / "notes.txt").read_text() == "notes\n" and (out / "checkpoints" / "last.pt").exists()
+    capsys.readouterr()
+    assert main([*args, *TINY_NETS, "--out", str(tmp_path / "fresh")]) == 0  # a new folder needs nothing

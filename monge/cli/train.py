@@ -23,7 +23,7 @@ def _summary_table(summary) -> list[tuple[str, object]]:
 def run_training(args: argparse.Namespace, cfg) -> None:
     from ..train.loop import train
 
-    summary = train(cfg, resume=args.resume, progress=True)
+    summary = train(cfg, resume=args.resume, progress=True, overwrite=args.overwrite)
     if summary.rank != 0:  # a non-zero rank of a distributed run: rank 0 reports
         return
     report(args, summary.to_dict(), _summary_table(summary))
@@ -79,6 +79,10 @@ def _add_run_options(p: argparse.ArgumentParser, out: str, func, **config_option
     p.add_argument("--out", help=f"run folder (default: the config file's out, else {out})")
     p.add_argument("--config", help="JSON file of configuration keys (flags override it)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    if func is not cmd_stack:  # a stack's levels are folders of its own
+        p.add_argument(
+            "--overwrite", action="store_true", help="train into --out even when it holds files monge did not write"
+        )
     add_config_options(p, **config_options)
     add_json(p)
     p.set_defaults(func=func, default_out=out)

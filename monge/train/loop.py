@@ -28,7 +28,15 @@ from ..data.domains import Split, open_domain, split_domain
 from ..data.sampling import image_sampler
 from ..errors import DataError, DivergenceError, import_extra
 from ..ot.discrete import MAX_PAIRS, discrete_ot_pairs, pairing_encoder, warm_start
-from ..runs import CSVLog, RunLock, atomic_write_text, load_checkpoint, prepare_folder, remove_stale_temporaries
+from ..runs import (
+    TMP_SUFFIX,
+    CSVLog,
+    RunLock,
+    atomic_write_text,
+    load_checkpoint,
+    prepare_folder,
+    remove_stale_temporaries,
+)
 from .callbacks import Evaluation, LossLog, scalar_writer
 from .config import TrainConfig
 from .evaluate import Evaluator
@@ -100,8 +108,11 @@ def train(
     data: tuple | None = None,
     init: dict | None = None,
     fabric=None,
+    overwrite: bool = False,
 ) -> TrainSummary:
     """Train (or resume) a NOT run; returns a summary with the best and final metrics.
+
+    A fresh run refuses a folder that holds files monge did not write, unless ``overwrite``.
 
     ``data`` overrides the configured domains with prepared (source train, source test, target
     train, target test) image sources (stacking trains on mapped sources); ``init`` holds T and f
@@ -116,21 +127,53 @@ def train(
     run = Path(cfg.out)
     fabric = fabric or make_fabric(cfg.device, cfg.devices, cfg.num_nodes, cfg.precision)
     if not fabric.is_global_zero:
-        return _train(cfg, resume, progress, data, init, fabric)
+        return _train(cfg, resume, progress, data, init, fabric, overwrite)
     prepare_folder(run, "out")
     with RunLock(run):
         remove_stale_temporaries(run)
-        return _train(cfg, resume, progress, data, init, fabric)
+        return _train(cfg, resume, progress, data, init, fabric, overwrite)
 
 
-def _fresh_folder(run: Path) -> None:
-    """Remove what a failed earlier attempt left in ``run`` (no checkpoint): its split lists, logs and
-    summary would otherwise be taken for this run's."""
-    for name in ("split_source.json", "split_target.json", "losses.csv", "eval.csv", "summary.json"):
+RUN_FILES = {  # what a run writes in its folder
+    *("config.json", "split_source.json", "split_target.json", "losses.csv", "eval.csv", "summary.json"),
+    *("report.html", "report.md", "curve.png", "checkpoints", "samples", "tb", "wandb", ".lock"),
+}
+STALE = ("split_source.json", "split_target.json", "losses.csv", "eval.csv", "summary.json")
+
+
+def foreign_files(run: Path) -> list[str]:
+    """The names in ``run`` that a monge run did not write. A run's own names count as monge's only
+    when the folder's ``config.json`` is a run configuration: a ``losses.csv`` of the user's is not."""
+    if not run.is_dir():
+        return []
+    names = {p.name for p in run.iterdir()}
+    ours = {n for n in names if n in RUN_FILES or n.startswith("target_test_stats_") or n.endswith(TMP_SUFFIX)}
+    try:
+        config = json.loads((run / "config.json").read_text())
+        is_run = isinstance(config, dict) and {"source", "target", "preset"} <= set(config)
+    except (OSError, ValueError):
+        is_run = False
+    return sorted(names - ours if is_run else names - {".lock"})
+
+
+def _fresh_folder(run: Path, overwrite: bool) -> None:
+    """Refuse a folder holding files monge did not write (unless ``overwrite``), then remove what a
+    failed earlier attempt left in ``run`` (no checkpoint): its split lists, logs and summary would
+    otherwise be taken for this run's."""
+    foreign = foreign_files(run)
+    if foreign and not overwrite:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise DataError(
+            f"{run}: holds files monge did not write ({shown}); choose an empty or new folder, or pass "
+            "--overwrite to train there anyway (a run's own file names in it are then replaced)"
+        )
+    for name in STALE:
         (run / name).unlink(missing_ok=True)
 
 
-def _train(cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, init: dict | None, fabric):
+def _train(
+    cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, init: dict | None, fabric, overwrite: bool
+):
     run = Path(cfg.out)
     ckpt_dir = run / "checkpoints"
     rank0 = fabric.is_global_zero
@@ -138,7 +181,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, i
     if (ckpt_dir / "last.pt").exists() and not resume:
         raise DataError(f"{run}: already holds a run; resume it or choose another output folder")
     if rank0 and not resuming:
-        _fresh_folder(run)
+        _fresh_folder(run, overwrite)
     if fabric.device.type == "cuda":
         torch.backends.cudnn.benchmark = True
 

@@ -383,3 +383,18 @@ def test_a_fresh_run_refuses_a_folder_of_the_users_files_and_keeps_them(tmp_path
     assert (out / "notes.txt").read_text() == "notes\n" and (out / "checkpoints" / "last.pt").exists()
     capsys.readouterr()
     assert main([*args, *TINY_NETS, "--out", str(tmp_path / "fresh")]) == 0  # a new folder needs nothing
+
+
+def test_a_learning_rate_of_one_is_stopped_by_the_guard_with_one_line_naming_lr(tmp_path, capsys, tiny_domains):
+    a, b = tiny_domains
+    out = tmp_path / "run"
+    args = ["train", "--source", a, "--target", b, "--steps", "20", "--eval-every", "5", "--eval-images", "8"]
+    assert main([*args, *TINY_NETS, "--lr", "1", "--map-lr", "1", "--out", str(out), "--json"]) == 2
+    captured = capsys.readouterr()
+    err = [line for line in captured.err.strip().splitlines() if line.startswith("monge")]
+    assert len(err) == 1 and "training diverged (try a lower --lr)" in err[0] and "step" in err[0]
+    assert captured.out.strip() == ""  # no result printed, so no rc 0 with garbage
+    assert (
+        not (out / "checkpoints" / "last.pt").exists()
+        or torch.load(out / "checkpoints" / "last.pt", weights_only=True)["solver"]["steps_done"] < 20
+    )

@@ -379,10 +379,10 @@ class NOT:
             scheduler.base_lrs = [rate] * len(scheduler.base_lrs)
 
     def parameters_sane(self, bound: float = WEIGHT_BOUND) -> bool:
-        """False once any weight of T or f is NaN, infinite or beyond ``bound`` (a diverged run)."""
+        """False once any weight of T or f, or any statistic T's normalisation keeps (BatchNorm's
+        running variance), is NaN, infinite or beyond ``bound`` (a diverged run)."""
+        tensors: list[torch.Tensor] = [p for m in (self.T, self.f) for p in m.parameters()]
+        tensors += [b for b in self.T.buffers() if b.is_floating_point()]
         return all(
-            bool(torch.isfinite(p).all()) and float(p.detach().abs().max()) <= bound
-            for m in (self.T, self.f)
-            for p in m.parameters()
-            if p.numel()
+            bool(torch.isfinite(t).all()) and float(t.detach().abs().max()) <= bound for t in tensors if t.numel()
         )

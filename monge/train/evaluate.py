@@ -9,10 +9,12 @@ import torch
 from ..backbones.effnet import EffNetLite0
 from ..backbones.perceptual import PerceptualDistance
 from ..backbones.registry import load_backbone
-from ..errors import WeightsNotFound
+from ..errors import DivergenceError, WeightsNotFound
 from ..metrics import fd_from_stats, image_stats, paired_metrics
 from ..ot.solver import NOT
 from .config import TrainConfig
+
+EXPLODED_OUTPUT = 10.0  # a map whose outputs average this far outside [-1, 1] has diverged
 
 
 class Evaluator:
@@ -71,7 +73,14 @@ class Evaluator:
         """Metrics and the rows of a sample grid; uses its own RNG so training is not perturbed."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            mapped = solver.map(self.source).clamp(-1, 1)  # the images translate writes: PNGs clip
+            raw = solver.map(self.source)
+            size = float(raw.abs().mean()) if bool(torch.isfinite(raw).all()) else float("inf")
+            if size > EXPLODED_OUTPUT:
+                raise DivergenceError(
+                    f"the map's held-out outputs exploded at step {solver.steps_done} (mean |T(x)| {size:.3g}, "
+                    "where images lie in [-1, 1]): training diverged (try a lower --lr)"
+                )
+            mapped = raw.clamp(-1, 1)  # the images translate writes: PNGs clip
             result = self.score(mapped)
             rows = [self.grid_source]
             if solver.stochastic:

@@ -80,7 +80,10 @@ def save_checkpoint(path: Path, solver: NOT, cfg: TrainConfig, data_rng: torch.G
     """Write atomically (temp file + rename), refusing non-finite or exploded weights (the previous
     checkpoint stays the last good one)."""
     if not solver.parameters_sane():
-        raise DivergenceError(f"{path}: not written, the weights are non-finite or exploded (training diverged)")
+        raise DivergenceError(
+            f"{path}: not written at step {solver.steps_done}: the weights or the map's BatchNorm statistics are "
+            "non-finite or exploded; training diverged (try a lower --lr)"
+        )
     state = {
         "solver": solver.state_dict(),
         "config": cfg.to_dict(),

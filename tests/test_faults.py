@@ -398,3 +398,18 @@ def test_a_learning_rate_of_one_is_stopped_by_the_guard_with_one_line_naming_lr(
         not (out / "checkpoints" / "last.pt").exists()
         or torch.load(out / "checkpoints" / "last.pt", weights_only=True)["solver"]["steps_done"] < 20
     )
+
+
+def test_a_photo_loads_upright_and_a_huge_image_is_refused_before_decoding(tmp_path, monkeypatch):
+    import monge.data.images as images
+
+    tall = np.zeros((20, 10, 3), np.uint8)
+    tall[:5] = 255  # a white band at the top, as the camera held it
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 clockwise to view": stored sideways, as phones do
+    Image.fromarray(np.rot90(tall, 1).copy()).save(tmp_path / "phone.jpg", exif=exif, quality=95)
+    upright = load_image(tmp_path / "phone.jpg")
+    assert upright.shape == (3, 20, 10) and upright[:, :5].mean() > 0.8 and upright[:, 10:].mean() < -0.8
+    monkeypatch.setattr(images, "MAX_PIXELS", 100)
+    with pytest.raises(DataError, match=r"phone.jpg: 20 x 10 pixels, more than the limit of 100 .*MONGE_MAX_PIXELS"):
+        load_image(tmp_path / "phone.jpg")

@@ -10,7 +10,7 @@ from tqdm.auto import tqdm
 from ..data.outputs import OutputNames
 from ..errors import ConfigError, DataError
 from ..runs import prepare_folder
-from .common import add_json, report
+from .common import add_json, positive_int, report
 
 
 def cmd_translate(args: argparse.Namespace) -> None:
@@ -165,10 +165,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     tl.add_argument("run", help="run folder, stack folder, or a folder written by monge export")
     tl.add_argument("inputs", nargs="+", help="image files, folders, .h5, .zip or emoji:STYLE")
     tl.add_argument("--out", required=True)
-    tl.add_argument("--samples", type=int, default=1, help="draws per input (weak cost)")
+    tl.add_argument("--samples", type=positive_int, default=1, help="draws per input (weak cost; default: 1)")
     tl.add_argument("--checkpoint", default="best", choices=["best", "last"])
     tl.add_argument("--level", default="best", help="for a stack: apply levels 0..K (default: the best level)")
-    tl.add_argument("--batch-size", type=int, default=64)
+    tl.add_argument("--batch-size", type=positive_int, default=64, help="images per forward pass (default: 64)")
     tl.add_argument("--html", action="store_true", help="also write index.html: each input beside its outputs")
     tl.add_argument("--h5-key")
     tl.add_argument("--device")

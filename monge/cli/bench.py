@@ -7,7 +7,7 @@ import json
 
 from ..errors import ConfigError
 from ..ot.defaults import EXPECTILE, EXPECTILE_WEIGHT
-from .common import add_json, report
+from .common import add_json, positive_int, report
 
 
 def cmd_bench_w2(args: argparse.Namespace) -> None:
@@ -89,7 +89,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     w2.add_argument("--expectile", type=float, default=EXPECTILE, help="ENOT's expectile tau")
     w2.add_argument("--expectile-weight", type=float, default=EXPECTILE_WEIGHT, help="ENOT's regularisation weight")
-    w2.add_argument("--steps", type=int, default=3000, help="outer iterations (ENOT: joint updates)")
+    w2.add_argument("--steps", type=positive_int, default=3000, help="outer iterations (ENOT: joint updates)")
     w2.add_argument(
         "--batch-size",
         type=int,
@@ -117,7 +117,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     suite.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS), help="default: all")
     suite.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="default: 0 1")
-    suite.add_argument("--steps", type=int, default=300, help="training steps of each map (default: 300)")
+    suite.add_argument("--steps", type=positive_int, default=300, help="training steps of each map (default: 300)")
     suite.add_argument(
         "--recipe", default="{}", help='JSON of training options on top of the defaults, e.g. \'{"solver": "enot"}\''
     )

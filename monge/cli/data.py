@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_json, report
+from .common import add_json, positive_int, report
 
 
 def cmd_data_emoji(args: argparse.Namespace) -> None:
@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     data_sub = data.add_subparsers(dest="dataset", required=True, metavar="DATASET")
     emoji = data_sub.add_parser("emoji", help="write the emoji of one style as PNG files")
     emoji.add_argument("--style", choices=["google", "twitter"], required=True)
-    emoji.add_argument("--size", type=int, default=32)
+    emoji.add_argument("--size", type=positive_int, default=32, help="image side in pixels (default: 32)")
     emoji.add_argument("--source", help="local copy: the emoji folder, or an npm-pack tarball (needed above 32 px)")
     emoji.add_argument("--out", required=True)
     add_json(emoji)

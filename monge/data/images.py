@@ -6,11 +6,12 @@ Transparent images are composited on white; 16-bit and palette images are conver
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import DataError
 
@@ -79,14 +80,28 @@ def _read_file(path: Path) -> Image.Image:
     return _open_pil(data, str(path))
 
 
+MAX_PIXELS = int(os.environ.get("MONGE_MAX_PIXELS", 50_000_000))  # an image beyond this is refused unread
+
+
 def _open_pil(data: bytes, name: str) -> Image.Image:
+    """Decode one image, upright (its EXIF orientation applied: a phone photo is not sideways), in RGB;
+    refuses one of more than ``MAX_PIXELS`` pixels (``$MONGE_MAX_PIXELS``) before decoding it."""
     try:
         img = Image.open(io.BytesIO(data))
+        width, height = img.size
+        if width * height > MAX_PIXELS:
+            raise DataError(
+                f"{name}: {width} x {height} pixels, more than the limit of {MAX_PIXELS:,} "
+                "(raise it with MONGE_MAX_PIXELS)"
+            )
         img.load()
+        upright = ImageOps.exif_transpose(img)
+    except DataError:
+        raise
     except Image.DecompressionBombError as err:
         raise DataError(f"{name}: refused, larger than Pillow's decompression-bomb limit ({err})") from None
     except UnidentifiedImageError:
         raise DataError(f"{name}: not an image (no format Pillow reads)") from None
     except (OSError, SyntaxError, ValueError) as err:
         raise DataError(f"{name}: unreadable or truncated image ({err})") from None
-    return to_rgb(img)
+    return to_rgb(upright)

@@ -130,3 +130,16 @@ def test_a_map_with_damaged_weights_refuses_to_answer(run):
         next(m.net.parameters()).fill_(float("nan"))
     with pytest.raises(DivergenceError, match="not finite"):
         m(torch.zeros(1, 3, 16, 16))
+
+
+def test_export_refuses_a_run_folder_and_another_maps_export(run, tmp_path, capsys):
+    assert main(["export", str(run), "--out", str(run)]) == 2
+    assert "a run folder" in capsys.readouterr().err
+    assert main(["export", str(run), "--out", str(tmp_path / "map")]) == 0
+    assert main(["export", str(run), "--out", str(tmp_path / "map")]) == 0  # the same map again: fine
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "config.json").write_text('{"my": "settings"}')
+    capsys.readouterr()
+    assert main(["export", str(run), "--out", str(tmp_path / "other")]) == 2
+    assert "not a monge export" in capsys.readouterr().err
+    assert json.loads((tmp_path / "other" / "config.json").read_text()) == {"my": "settings"}

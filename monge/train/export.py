@@ -137,9 +137,26 @@ def export_map(run: str | Path, out: str | Path, which: str = "best") -> Path:
         "z_std": solver.z_std,
         "config": {**cfg.to_dict(), "out": ""},
     }
+    _check_export_folder(out, meta)
     atomic_write(out / WEIGHTS, lambda tmp: save_file(state, tmp, metadata={"format": "pt", "monge": FORMAT}))
     atomic_write_text(out / CONFIG, json.dumps(meta, indent=2))
     return out
+
+
+def _check_export_folder(out: Path, meta: dict) -> None:
+    """Refuse to write an export into a run folder, or over an export of another map."""
+    if (out / "checkpoints").is_dir():
+        raise DataError(f"{out}: a run folder; export into a folder of its own (--out)")
+    if not (out / CONFIG).exists():
+        return
+    try:
+        earlier = json.loads((out / CONFIG).read_text())
+    except (OSError, ValueError):
+        earlier = None
+    if not isinstance(earlier, dict) or earlier.get("format") != FORMAT:
+        raise DataError(f"{out}: its {CONFIG} is not a monge export; export into a folder of its own (--out)")
+    if (earlier.get("config"), earlier.get("step")) != (meta["config"], meta["step"]):
+        raise DataError(f"{out}: holds the export of another map; export into a folder of its own (--out)")
 
 
 def load_map(path: str | Path, device: str | None = None, which: str = "best") -> TranslationMap:

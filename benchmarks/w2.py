@@ -64,16 +64,19 @@ def main() -> None:
             with open(args.out, "a") as fh:
                 fh.write(line + "\n")
     print(f"\nCPU: {rows[0]['cpu']}\n")
+    name, row = args.solver.upper(), f"monge-{args.solver}"
     print(
-        "| D | identity | linear | POT EMD | monge NOT | steps | paper MM:R | best published | NOT time (s) |\n"
+        f"| D | identity | linear | POT EMD | monge {name} | steps | paper MM:R | best published | {name} time (s) |\n"
         "|---|---|---|---|---|---|---|---|---|"
     )
     for r in rows:
         m = r["results"]
+        emd = f"{m['pot-emd']['L2-UVP']:.2f}" if "pot-emd" in m else "-"
+        mark = " (diverged)" if "diverged" in m[row] else ""
         print(
-            f"| {r['dim']} | {m['identity']['L2-UVP']:.1f} | {m['linear']['L2-UVP']:.1f} | "
-            f"{m['pot-emd']['L2-UVP']:.2f} | {m['monge-not']['L2-UVP']:.2f} | {m['monge-not']['steps']} | "
-            f"{r['published_MM:R']} | {r['published_best']} | {m['monge-not']['seconds']:.0f} |"
+            f"| {r['dim']} | {m['identity']['L2-UVP']:.1f} | {m['linear']['L2-UVP']:.1f} | {emd} | "
+            f"{m[row]['L2-UVP']:.2f}{mark} | {m[row]['steps']} | {r['published_MM:R']} | {r['published_best']} | "
+            f"{m[row]['seconds']:.0f} |"
         )
 
 

@@ -396,8 +396,11 @@ def test_two_level_stack_composes_resumes_and_reports(tiny_domains, tmp_path, ca
 def test_stack_on_the_fly_matches_materialised_on_disk(tiny_domains, tmp_path):
     from monge.train.stack import ComposedMap, MappedSource, train_stack
 
-    disk = train_stack(_tiny_cfg(tiny_domains, tmp_path / "disk", 2), levels=2, mapped="disk", progress=False)
-    fly = train_stack(_tiny_cfg(tiny_domains, tmp_path / "fly", 2), levels=2, mapped="fly", progress=False)
+    # the official configuration: the default recipe's discrete OT pairs of level 1's inputs can flip
+    # on their float noise (1e-6), which this comparison of the two data paths is not about
+    plain = {"f_net": "resnet", "augment": "none", "ema": 0.0, "ot_warm_start": 0, "ot_anchor": 0.0}
+    disk = train_stack(_tiny_cfg(tiny_domains, tmp_path / "disk", 2, **plain), levels=2, mapped="disk", progress=False)
+    fly = train_stack(_tiny_cfg(tiny_domains, tmp_path / "fly", 2, **plain), levels=2, mapped="fly", progress=False)
     assert disk["levels"][1]["min"] == pytest.approx(fly["levels"][1]["min"], rel=1e-3)
     # both modes feed level 1 the same images: T0's float outputs, materialised or computed per image
     t0 = load_solver(tmp_path / "disk" / "level_0", "best")[0]

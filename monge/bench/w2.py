@@ -23,6 +23,7 @@ from ..ot.gaussian import fit_gaussian_ot
 from ..ot.nets import MLP, QuadraticMLP, ResidualMLP
 from ..ot.optim import cosine_schedule
 from ..ot.solver import NOT
+from ..ot.trainer import Solver
 from .w2_problems import PUBLISHED_BEST, PUBLISHED_MMR, gaussian_pair, mix3tomix10
 
 
@@ -38,7 +39,7 @@ def linear_map(x_train: torch.Tensor, y_train: torch.Tensor) -> Callable[[torch.
     return lambda x: x @ A_t + b_t
 
 
-def warm_start(solver: NOT, x_train: torch.Tensor, y_train: torch.Tensor) -> None:
+def warm_start(solver: Solver, x_train: torch.Tensor, y_train: torch.Tensor) -> None:
     """Start NOT at the best linear map: T's linear path becomes the Gaussian OT map ``x A + b``, and
     the potential's quadratic skip the one whose inner problem that map solves (``L L^T = A^-1``,
     slope ``2 b A^-1 / D`` for the per-coordinate mean cost). NOT then learns only the nonlinear rest.
@@ -75,7 +76,7 @@ def not_solver(
     solver: str = "not",
     expectile: float = EXPECTILE,
     expectile_weight: float = EXPECTILE_WEIGHT,
-) -> NOT:
+) -> Solver:
     """NOT (or, with ``solver="enot"``, :class:`~monge.ot.enot.ENOT`) with MLPs for vectors: a
     residual map T(x) = x + MLP(x) and an MLP potential, Adam at ``lr`` (with ``cosine_steps``,
     decayed to zero over that many steps).
@@ -113,7 +114,7 @@ class L2UVPCurve:
     _scoring: float = 0.0
     _start: float = field(default_factory=time.perf_counter)
 
-    def on_step(self, solver: NOT, step: int, losses: dict[str, float]) -> dict[str, str] | None:
+    def on_step(self, solver: Solver, step: int, losses: dict[str, float]) -> dict[str, str] | None:
         if not self.every or step % self.every:
             return None
         t0 = time.perf_counter()

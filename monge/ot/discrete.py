@@ -1,4 +1,4 @@
-"""Exact discrete OT between two image samples, and a NOT map warm-started on its pairs.
+"""Exact discrete OT between two image samples, and a Solver map warm-started on its pairs.
 
 Between two samples of equal size with uniform weights an optimal plan is a permutation
 (Birkhoff), so the assignment problem (scipy's ``linear_sum_assignment``) solves discrete OT
@@ -19,7 +19,7 @@ from ..errors import ConfigError
 from ..threads import adapt_threads
 from .defaults import PAIRINGS
 from .optim import trainable
-from .solver import NOT
+from .trainer import Solver
 
 MAX_PAIRS = 4096  # the assignment costs O(n^3): about 10 s at this size on one CPU core
 WARM_START_LR = 1e-3  # Adam's; 500 updates fit the cpu preset's map to 3,400 emoji pairs
@@ -63,8 +63,19 @@ def discrete_ot_pairs(
     return x[torch.from_numpy(rows)], y[torch.from_numpy(cols)]
 
 
+def _pair_update(solver: Solver, x: torch.Tensor, y: torch.Tensor, opt: torch.optim.Optimizer) -> float:
+    """One update of the map towards given partners by ``opt``, mean squared error (one noise draw
+    for a stochastic map). Returns the error; the weight average starts after the warm start."""
+    solver.T.train()
+    with solver._autocast():
+        out = solver._apply(x.to(solver.device), 1, solver._T_train)
+        out = out[:, 0] if solver.stochastic else out
+        loss = (out.float() - y.to(solver.device).float()).pow(2).mean()
+    return solver._update(loss, opt, "warm-start loss")
+
+
 def warm_start(
-    solver: NOT,
+    solver: Solver,
     xs: torch.Tensor,
     ys: torch.Tensor,
     steps: int,
@@ -84,6 +95,6 @@ def warm_start(
     bar = tqdm(range(steps), desc="warm start (discrete OT pairs)", disable=not progress, dynamic_ncols=True)
     for _ in bar:
         adapt_threads()
-        losses.append(solver.pair_update(*solver.pair_batch(xs, ys, batch_size, generator), opt))
+        losses.append(_pair_update(solver, *solver.pair_batch(xs, ys, batch_size, generator), opt))
         bar.set_postfix(mse=f"{losses[-1]:.4f}")
     return losses

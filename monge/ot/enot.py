@@ -19,15 +19,13 @@ potential the max-min game leaves free and lets a single map update per step suf
 
 from __future__ import annotations
 
-from functools import partial
-
 import torch
 
 from ..data.sampling import Sampler
 from ..threads import adapt_threads
 from .defaults import EXPECTILE, EXPECTILE_WEIGHT
-from .optim import anchored_gradient, frozen
-from .solver import NOT
+from .optim import frozen
+from .trainer import Solver
 
 
 def expectile_loss(diff: torch.Tensor, tau: float = EXPECTILE) -> torch.Tensor:
@@ -37,35 +35,27 @@ def expectile_loss(diff: torch.Tensor, tau: float = EXPECTILE) -> torch.Tensor:
     return weight * diff.pow(2)
 
 
-class ENOT(NOT):
+class ENOT(Solver):
     """NOT's problem under ENOT's update rule: one joint map and potential update per step.
 
     >>> solver = ENOT(T=MLP(2, 2), f=MLP(2, 1), cost=QuadraticCost())
     >>> solver.fit(source_tensor, target_tensor, steps=3000, batch_size=256)
 
-    Takes every argument of :class:`NOT` (``t_steps`` is ignored: there is one map update per
-    step), plus ``expectile`` (tau) and ``expectile_weight``. Any cost works: the regularisation's
+    Takes every argument of :class:`~monge.ot.trainer.Solver`, plus ``expectile`` (tau) and
+    ``expectile_weight``. Any cost works: the regularisation's
     c(x, y) is the cost of one output, so a weak cost reduces to the strong one there.
     """
 
     def __init__(self, *args, expectile: float = EXPECTILE, expectile_weight: float = EXPECTILE_WEIGHT, **kwargs):
         super().__init__(*args, **kwargs)
         self.expectile, self.expectile_weight = expectile, expectile_weight
-        self.t_steps = 1
-
-    def _map_outputs(self, x: torch.Tensor, partners: torch.Tensor | None) -> torch.Tensor:
-        out = self._apply(x, self.z_count, self._T_train)
-        if partners is not None:
-            target = partners.unsqueeze(1) if self.stochastic else partners
-            out.register_hook(partial(anchored_gradient, out=out.detach(), partners=target, weight=self.anchor_weight))
-        return out
 
     def losses(
         self, x: torch.Tensor, y: torch.Tensor, partners: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The map's loss (f frozen) and the potential's loss (T(x) fixed) of one joint step."""
         with self._autocast():
-            out = self._map_outputs(x, partners)
+            out = self.mapped_outputs(x, partners)
             flat = out.flatten(0, 1) if self.stochastic else out
             with frozen(self.f):  # the plain f: under DDP only the potential's own update reduces
                 t_loss = self.cost(x, out).float().mean() - self.f(self.augment(flat)).float().mean()

@@ -218,3 +218,13 @@ def spectral_normalise(module: nn.Module) -> nn.Module:
 def count_parameters(module: nn.Module) -> int:
     """The number of weights in ``module``."""
     return sum(p.numel() for p in module.parameters())
+
+
+def apply_map(net: nn.Module, x: torch.Tensor, draws: int, z_channels: int = 0, z_std: float = 0.1) -> torch.Tensor:
+    """A map network on ``x``: ``net(x)``, or with ``z_channels`` noise channels ``draws`` outputs
+    ``net(x, z)`` per input, (N, draws, ...), z ~ N(0, z_std^2) per pixel."""
+    if not z_channels:
+        return net(x)
+    xr = x.repeat_interleave(draws, dim=0)
+    z = torch.randn((len(xr), z_channels, *x.shape[2:]), device=x.device) * z_std
+    return net(torch.cat([xr, z], dim=1)).view(len(x), draws, *x.shape[1:])

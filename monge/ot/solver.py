@@ -1,4 +1,4 @@
-"""Neural Optimal Transport (Korotin, Selikhanovych, Burnaev, ICLR 2023) as a max-min solver.
+"""Neural Optimal Transport (Korotin, Selikhanovych, Burnaev, ICLR 2023): the max-min update rule.
 
 The OT dual  sup_f inf_T  E_x[c(x, T(x)) - f(T(x))] + E_y[f(y)]  is solved by alternating
 ``t_steps`` updates of the map T with one update of the potential f:
@@ -8,185 +8,37 @@ The OT dual  sup_f inf_T  E_x[c(x, T(x)) - f(T(x))] + E_y[f(y)]  is solved by al
 
 For a stochastic (weak) cost, T takes noise z as extra input channels and the cost sees Z draws
 T(x, z_1..Z) per x. Nets, cost and solver are independent pieces: any ``nn.Module`` pair works.
+What every solver shares (optimisers, moving average, ``fit``, state) is :class:`~monge.ot.trainer.Solver`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import math
-import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from functools import partial
-from typing import Protocol
-
 import torch
 import torch.nn as nn
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-from tqdm.auto import tqdm
 
-from ..data.sampling import Sampler, as_sampler
-from ..errors import DivergenceError
+from ..data.sampling import Sampler
 from ..threads import adapt_threads
-from .costs import Cost, QuadraticCost
-from .optim import ExplosionGuard, anchored_gradient, frozen, trainable
-
-WEIGHT_BOUND = 1e4  # healthy weights stay within O(10); a checkpoint never holds weights beyond this
-
-
-class Callback(Protocol):
-    """Runs after every outer iteration of :meth:`NOT.fit`; may return values to show on the progress bar."""
-
-    def on_step(self, solver: NOT, step: int, losses: dict[str, float]) -> dict[str, str] | None: ...
+from .costs import Cost
+from .optim import frozen
+from .trainer import Solver
 
 
-@dataclass
-class FitResult:
-    """What :meth:`NOT.fit` did: the losses of each outer iteration run, the step reached, the time."""
-
-    history: list[dict[str, float]]
-    steps: int
-    seconds: float
-
-
-def apply_map(net: nn.Module, x: torch.Tensor, draws: int, z_channels: int = 0, z_std: float = 0.1) -> torch.Tensor:
-    """A map network on ``x``: ``net(x)``, or with ``z_channels`` noise channels ``draws`` outputs
-    ``net(x, z)`` per input, (N, draws, ...), z ~ N(0, z_std^2) per pixel."""
-    if not z_channels:
-        return net(x)
-    xr = x.repeat_interleave(draws, dim=0)
-    z = torch.randn((len(xr), z_channels, *x.shape[2:]), device=x.device) * z_std
-    return net(torch.cat([xr, z], dim=1)).view(len(x), draws, *x.shape[1:])
-
-
-class NOT:
-    """Neural Optimal Transport solver.
+class NOT(Solver):
+    """Neural Optimal Transport solver: ``t_steps`` map updates per potential update.
 
     >>> solver = NOT(T=MLP(2, 2), f=MLP(2, 1), cost=QuadraticCost(), t_steps=10)
     >>> solver.fit(source_tensor, target_tensor, steps=1000, batch_size=64)
     >>> y = solver.map(x)
 
-    ``fabric`` (a launched Lightning Fabric, see :mod:`monge.engine`) places the nets, wraps them for
-    data parallelism and mixed precision; ``T`` and ``f`` stay the plain modules. Under DDP the
-    training forwards go through the wrapped nets, while the frozen net of each phase and all
-    evaluation use the plain ones, so no collective runs outside the synchronised updates.
+    Takes every argument of :class:`~monge.ot.trainer.Solver` (learning rates, weight average,
+    augmentation, schedules, device, Fabric) besides ``t_steps`` and ``f_penalty`` (see :meth:`f_loss`).
     """
 
     def __init__(
-        self,
-        T: nn.Module,
-        f: nn.Module,
-        cost: Cost | None = None,
-        t_steps: int = 10,
-        lr: float = 1e-4,
-        map_lr: float | None = None,
-        weight_decay: float = 1e-10,
-        z_count: int = 8,
-        z_channels: int = 1,
-        z_std: float = 0.1,
-        ema: float = 0.0,
-        f_penalty: float = 0.0,
-        augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
-        optimizer: Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer] | None = None,
-        scheduler: Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler] | None = None,
-        device: str | torch.device | None = None,
-        fabric=None,
+        self, T: nn.Module, f: nn.Module, cost: Cost | None = None, t_steps: int = 10, f_penalty: float = 0.0, **kwargs
     ):
-        self.fabric = fabric
-        # a random differentiable augmentation of every input of f, real and mapped alike (see monge.augment)
-        self.augment = augment or (lambda x: x)
-        self.device = fabric.device if fabric is not None else torch.device(device or "cpu")
-        self.T, self.f = T.to(self.device), f.to(self.device)
-        self.cost = (cost or QuadraticCost()).to(self.device)
-        self.t_steps, self.z_count, self.z_channels, self.z_std = t_steps, z_count, z_channels, z_std
-        self.f_penalty = f_penalty
-        # the fused kernel: one pass over all tensors (9x faster than the per-tensor loop for the cpu preset's UNet)
-        fused = True if self.device.type in ("cpu", "cuda") else None
-
-        def adam(rate: float) -> Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]:
-            return lambda params: torch.optim.Adam(params, lr=rate, weight_decay=weight_decay, fused=fused)
-
-        # ``map_lr`` gives the map its own learning rate (default ``lr``): a map warm-started near the
-        # OT map can move slowly while the potential learns at full speed
-        self.opt_T = (optimizer or adam(lr if map_lr is None else map_lr))(trainable(self.T))
-        self.opt_f = (optimizer or adam(lr))(trainable(self.f))
-        self._T_train, self._f_train = self.T, self.f
-        # an exponential moving average of the map's weights (and BatchNorm statistics), updated after
-        # every map update and used by map/sample: averaging the iterates of a max-min game damps its
-        # oscillation; the training itself never sees it
-        self.T_ema = None
-        if ema > 0:
-            self.T_ema = AveragedModel(self.T, multi_avg_fn=get_ema_multi_avg_fn(ema), use_buffers=True)
-            self.T_ema.requires_grad_(False)
-        if fabric is not None:
-            self._T_train, self.opt_T = fabric.setup(self.T, self.opt_T)
-            self._f_train, self.opt_f = fabric.setup(self.f, self.opt_f)
-        # learning-rate schedules, stepped once per outer iteration
-        self.schedulers = [scheduler(opt) for opt in (self.opt_T, self.opt_f)] if scheduler is not None else []
-        self.anchor: tuple[torch.Tensor, torch.Tensor] | None = None  # see anchor_to
-        self.anchor_weight = 0.0
-        self.anchor_generator: torch.Generator | None = None
-        self.steps_done = 0
-        self.explosion_guard = ExplosionGuard()
-
-    @property
-    def stochastic(self) -> bool:
-        """Whether T takes noise, T(x, z) (the cost says so: the gamma-weak cost is stochastic)."""
-        return self.cost.stochastic
-
-    @property
-    def noise_channels(self) -> int:
-        """Noise channels the map takes beside the image: ``z_channels`` for a stochastic map, else 0."""
-        return self.z_channels if self.stochastic else 0
-
-    # ------------------------------------------------------------------ mapping
-    @property
-    def map_net(self) -> nn.Module:
-        """The net that maps: the weight average when training keeps one (once it has averaged), else T."""
-        return self.T if self.T_ema is None or self.T_ema.n_averaged == 0 else self.T_ema.module
-
-    def _apply(self, x: torch.Tensor, draws: int, net: nn.Module | None = None) -> torch.Tensor:
-        """T on x with ``draws`` noise draws per input: (N, draws, ...) for a stochastic map, else T(x)."""
-        net = self.T if net is None else net
-        return apply_map(net, x, draws, self.noise_channels, self.z_std)
-
-    @torch.no_grad()
-    def map(self, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-        """T(x) in eval mode (one noise draw per input for a stochastic map)."""
-        return (
-            self.sample(x, 1, batch_size)[:, 0]
-            if self.stochastic
-            else self._eval(lambda b: self.map_net(b), x, batch_size)
-        )
-
-    @torch.no_grad()
-    def sample(self, x: torch.Tensor, n: int, batch_size: int = 256) -> torch.Tensor:
-        """``n`` draws T(x, z) per input: (N, n, ...). A deterministic map repeats its one output."""
-        if not self.stochastic:
-            return self.map(x, batch_size).unsqueeze(1).expand(-1, n, *x.shape[1:])
-        return self._eval(lambda b: self._apply(b, n, self.map_net), x, max(1, batch_size // n))
-
-    def _eval(self, fn, x: torch.Tensor, batch_size: int) -> torch.Tensor:
-        net = self.map_net
-        was_training = net.training
-        net.eval()
-        try:
-            return torch.cat([fn(b.to(self.device)).cpu() for b in x.split(batch_size)])
-        finally:
-            net.train(was_training)
-
-    # ------------------------------------------------------------------ training
-    def _autocast(self):
-        return self.fabric.autocast() if self.fabric is not None else contextlib.nullcontext()
-
-    def anchor_to(
-        self, x: torch.Tensor, y: torch.Tensor, weight: float, generator: torch.Generator | None = None
-    ) -> None:
-        """During the game, draw the map's batches from ``x`` and pull each T(x[i]) towards ``y[i]``
-        (the discrete OT pairs, :mod:`monge.ot.discrete`), ``weight`` times the game's gradient norm
-        at the output (:func:`anchored_gradient`): the potential makes the map look real, the pairs
-        keep it where the exact OT plan of the samples sends each image."""
-        self.anchor, self.anchor_weight, self.anchor_generator = (x, y), weight, generator
+        super().__init__(T, f, cost, **kwargs)
+        self.t_steps, self.f_penalty = t_steps, f_penalty
 
     def t_loss(self, x: torch.Tensor, partners: torch.Tensor | None = None) -> torch.Tensor:
         """The map's objective on a source batch, to minimise: E cost(x, T(x)) - E f(T(x)).
@@ -196,12 +48,7 @@ class NOT:
         the map optimises (the plain auto-encoder baseline does). With ``partners`` the gradient
         reaching the map is pulled towards them (:meth:`anchor_to`); the loss value is unchanged."""
         with self._autocast():
-            out = self._apply(x, self.z_count, self._T_train)
-            if partners is not None:
-                target = partners.unsqueeze(1) if self.stochastic else partners
-                # the hook holds a detached view: one holding ``out`` itself would keep every batch alive
-                pull = partial(anchored_gradient, out=out.detach(), partners=target, weight=self.anchor_weight)
-                out.register_hook(pull)
+            out = self.mapped_outputs(x, partners)
             flat = out.flatten(0, 1) if self.stochastic else out
             return self.cost(x, out).float().mean() - self.f(self.augment(flat)).float().mean()
 
@@ -226,39 +73,6 @@ class NOT:
             loss = loss + self.f_penalty / 2 * grad.float().pow(2).flatten(1).sum(1).mean()
         return loss
 
-    def _checked(self, loss: torch.Tensor, what: str) -> float:
-        """The loss's value; raises :class:`DivergenceError` (on every rank together) when it is
-        non-finite or has exploded, before any weight is updated with it."""
-        value = loss.item()
-        diverged = not math.isfinite(value) or self.explosion_guard.exploded(value, what)
-        if self.fabric is not None and self.fabric.world_size > 1:  # every rank must stop together
-            diverged = bool(
-                self.fabric.all_reduce(torch.tensor(float(diverged), device=self.device), reduce_op="sum").item()
-            )
-        if diverged:
-            raise DivergenceError(
-                f"{what} is {value} at step {self.steps_done + 1}: training diverged "
-                "(try a lower learning rate); the weights were not updated with it"
-            )
-        return value
-
-    def _backward(self, loss: torch.Tensor) -> None:
-        if self.fabric is not None:
-            self.fabric.backward(loss)
-        else:
-            loss.backward()
-
-    def _update(self, loss: torch.Tensor, opt: torch.optim.Optimizer, what: str) -> float:
-        value = self._checked(loss, what)
-        opt.zero_grad(set_to_none=True)
-        self._backward(loss)
-        opt.step()
-        return value
-
-    def _average_map(self) -> None:
-        if self.T_ema is not None:
-            self.T_ema.update_parameters(self.T)
-
     def t_update(self, x: torch.Tensor, partners: torch.Tensor | None = None) -> float:
         """One update of the map on a source batch (pulled towards ``partners``, if given), the
         potential frozen; returns the T-loss."""
@@ -267,16 +81,6 @@ class NOT:
             loss = self._update(self.t_loss(x.to(self.device), partners), self.opt_T, "T-loss")
         self._average_map()
         return loss
-
-    def pair_update(self, x: torch.Tensor, y: torch.Tensor, opt: torch.optim.Optimizer) -> float:
-        """One update of the map towards given partners by ``opt``, mean squared error (one noise draw
-        for a stochastic map): a warm start, see :mod:`monge.ot.discrete`. Returns the error."""
-        self.T.train()
-        with self._autocast():
-            out = self._apply(x.to(self.device), 1, self._T_train)
-            out = out[:, 0] if self.stochastic else out
-            loss = (out.float() - y.to(self.device).float()).pow(2).mean()
-        return self._update(loss, opt, "warm-start loss")  # the weight average starts after it
 
     def f_update(self, x: torch.Tensor, y: torch.Tensor) -> float:
         """One update of the potential on a source and a target batch, the map frozen; returns the f-loss."""
@@ -296,93 +100,3 @@ class NOT:
         f_loss = self.f_update(sample_x(batch_size), sample_y(batch_size))
         self.steps_done += 1
         return {"t_loss": t_loss, "f_loss": f_loss}
-
-    def pair_batch(
-        self, xs: torch.Tensor, ys: torch.Tensor, batch_size: int, generator: torch.Generator | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """A global batch of ``batch_size`` random pairs (xs[i], ys[i]), of which each process of a
-        data-parallel run keeps its share: the warm start's and the anchor's batches."""
-        rank, world = (self.fabric.global_rank, self.fabric.world_size) if self.fabric is not None else (0, 1)
-        idx = torch.randint(len(xs), (batch_size,), generator=generator)[rank::world]
-        return xs[idx], ys[idx]
-
-    def fit(
-        self,
-        source,
-        target,
-        steps: int,
-        batch_size: int = 64,
-        generator: torch.Generator | None = None,
-        progress: bool = True,
-        callbacks: Sequence[Callback] = (),
-    ) -> FitResult:
-        """Train until :attr:`steps_done` reaches ``steps`` (a resumed solver runs the remaining ones)
-        on tensors, Datasets or samplers ``n -> batch``.
-
-        After every outer iteration the schedulers step, then each callback's ``on_step(solver,
-        step, losses)`` runs; what a callback returns (a dict) is shown on the progress bar.
-        Evaluation, checkpoints and logs are callbacks (see :mod:`monge.train.callbacks`)."""
-        sample_x, sample_y = as_sampler(source, generator), as_sampler(target, generator)
-        history: list[dict[str, float]] = []
-        start, t0 = self.steps_done, time.perf_counter()
-        shown: dict[str, str] = {}
-        bar = tqdm(
-            range(start, steps), initial=start, total=steps, disable=not progress, desc="NOT", dynamic_ncols=True
-        )
-        for _ in bar:
-            self.cost.set_progress(self.steps_done / max(1, steps))
-            losses = self.step(sample_x, sample_y, batch_size)
-            for scheduler in self.schedulers:
-                scheduler.step()
-            history.append(losses)
-            for callback in callbacks:
-                shown.update(callback.on_step(self, self.steps_done, losses) or {})
-            bar.set_postfix(T=f"{losses['t_loss']:.4f}", f=f"{losses['f_loss']:.4f}", **shown)
-        return FitResult(history, self.steps_done, time.perf_counter() - t0)
-
-    # ------------------------------------------------------------------ state
-    def state_dict(self) -> dict:
-        """Both nets, both optimisers, the step count and the map's moving average (if any)."""
-        state = {
-            "T": self.T.state_dict(),
-            "f": self.f.state_dict(),
-            "opt_T": self.opt_T.state_dict(),
-            "opt_f": self.opt_f.state_dict(),
-            "steps_done": self.steps_done,
-        }
-        if self.schedulers:
-            state["schedulers"] = [s.state_dict() for s in self.schedulers]
-        if self.T_ema is not None:
-            state["T_ema"] = self.T_ema.state_dict()
-        return state
-
-    def load_state_dict(self, state: dict) -> None:
-        """Restore what :meth:`state_dict` returned, to resume training exactly."""
-        self.T.load_state_dict(state["T"])
-        self.f.load_state_dict(state["f"])
-        self.opt_T.load_state_dict(state["opt_T"])
-        self.opt_f.load_state_dict(state["opt_f"])
-        self.steps_done = int(state["steps_done"])
-        for scheduler, saved in zip(self.schedulers, state.get("schedulers", [])):
-            scheduler.load_state_dict(saved)
-        if self.T_ema is not None:
-            self.T_ema.load_state_dict(state["T_ema"])
-
-    def set_lr(self, lr: float, map_lr: float | None = None) -> None:
-        """Set the optimisers' learning rates (and their schedules' base), e.g. after a resume: ``lr``
-        for the potential, ``map_lr`` (default ``lr``) for the map."""
-        rates = (lr if map_lr is None else map_lr, lr)
-        for opt, rate in zip((self.opt_T, self.opt_f), rates):
-            for group in opt.param_groups:
-                group["lr"] = group["initial_lr"] = rate
-        for scheduler, rate in zip(self.schedulers, rates):
-            scheduler.base_lrs = [rate] * len(scheduler.base_lrs)
-
-    def parameters_sane(self, bound: float = WEIGHT_BOUND) -> bool:
-        """False once any weight of T or f, or any statistic T's normalisation keeps (BatchNorm's
-        running variance), is NaN, infinite or beyond ``bound`` (a diverged run)."""
-        tensors: list[torch.Tensor] = [p for m in (self.T, self.f) for p in m.parameters()]
-        tensors += [b for b in self.T.buffers() if b.is_floating_point()]
-        return all(
-            bool(torch.isfinite(t).all()) and float(t.detach().abs().max()) <= bound for t in tensors if t.numel()
-        )

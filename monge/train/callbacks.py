@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from ..errors import import_extra
-from ..ot.solver import NOT
+from ..ot.trainer import Solver
 from ..report_html import write_run_html
 from ..runs import CSVLog
 from ..viz import plot_curves, save_grid
@@ -80,7 +80,7 @@ class LossLog:
         self.log, self.writer, self.every, self.total = log, writer, every, total
         self.t0 = time.perf_counter()
 
-    def on_step(self, solver: NOT, step: int, losses: dict[str, float]) -> None:
+    def on_step(self, solver: Solver, step: int, losses: dict[str, float]) -> None:
         if step % self.every == 0 or step == self.total:
             self.log.write({"step": step, **losses, "seconds": round(time.perf_counter() - self.t0, 2)})
             for k, v in losses.items():
@@ -109,7 +109,7 @@ class Evaluation:
         self.started = time.perf_counter()  # before the pairing and the warm start, which count as training
         self.evaluating = 0.0  # seconds spent here, left out of the training seconds
 
-    def on_step(self, solver: NOT, step: int, losses: dict[str, float]) -> dict[str, str] | None:
+    def on_step(self, solver: Solver, step: int, losses: dict[str, float]) -> dict[str, str] | None:
         if step % self.cfg.eval_every and step != self.cfg.steps:
             return None
         t0 = time.perf_counter()

@@ -11,7 +11,7 @@ from ..backbones.perceptual import PerceptualDistance
 from ..backbones.registry import load_backbone
 from ..errors import DivergenceError, WeightsNotFound
 from ..metrics import fd_from_stats, image_stats, paired_metrics
-from ..ot.solver import NOT
+from ..ot.trainer import Solver
 from .config import TrainConfig
 
 EXPLODED_OUTPUT = 10.0  # a map whose outputs average this far outside [-1, 1] has diverged
@@ -69,7 +69,7 @@ class Evaluator:
         colour = gaussian_colour_map(source_train, target_train)
         return {"identity": self.score(self.source), "Gaussian colour OT": self.score(colour(self.source))}
 
-    def __call__(self, solver: NOT, seed: int) -> tuple[dict[str, float], list[torch.Tensor]]:
+    def __call__(self, solver: Solver, seed: int) -> tuple[dict[str, float], list[torch.Tensor]]:
         """Metrics and the rows of a sample grid; uses its own RNG so training is not perturbed."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)

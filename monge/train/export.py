@@ -83,7 +83,7 @@ class TranslationMap:
         """``n`` outputs per input, (N, n, 3, H, W) in [-1, 1]; a deterministic map repeats its one
         output. ``x``: any form :meth:`as_batch` takes."""
         from ..errors import DivergenceError
-        from ..ot.solver import apply_map
+        from ..ot.nets import apply_map
 
         batch = self.as_batch(x)
         device = next(self.net.parameters()).device

@@ -1,4 +1,4 @@
-"""Building a NOT solver from a :class:`TrainConfig`, and saving and loading it with its run."""
+"""Building a solver (NOT or ENOT) from a :class:`TrainConfig`, and saving and loading it with its run."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ..ot.feature_potential import EffNetPotential, SumPotential
 from ..ot.nets import ResNetPotential, UNet, spectral_normalise
 from ..ot.optim import cosine_schedule
 from ..ot.solver import NOT
+from ..ot.trainer import Solver
 from ..runs import load_checkpoint, save_state
 from .config import TrainConfig
 
@@ -30,8 +31,8 @@ def build_map(cfg: TrainConfig, z_channels: int = 0) -> torch.nn.Module:
     )
 
 
-def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
-    """The NOT solver (UNet map, ResNet potential, cost, optimisers) of a configuration; ``fabric``
+def build_solver(cfg: TrainConfig, fabric=None) -> Solver:
+    """The solver (UNet map, potential, cost, optimisers, update rule) of a configuration; ``fabric``
     (see :mod:`monge.engine`) places it for data parallelism and mixed precision."""
     cost = make_cost(cfg.cost, **({"gamma": cfg.gamma} if cfg.cost == "weak" else {}))
     z_channels = 1 if cost.stochastic else 0
@@ -50,8 +51,8 @@ def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
         T.compile()
         f.compile()
     scheduler = cosine_schedule(cfg.steps) if cfg.lr_schedule == "cosine" else None
-    solver_cls: type[NOT] = NOT
-    rule: dict = {}
+    solver_cls: type[Solver] = NOT
+    rule: dict = {"t_steps": cfg.t_steps, "f_penalty": cfg.f_penalty}  # the update rule's own options
     if cfg.objective == "reconstruction":
         solver_cls = ReconstructionSolver
     elif cfg.solver == "enot":
@@ -60,14 +61,12 @@ def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
         T,
         f,
         cost,
-        t_steps=cfg.t_steps,
         lr=cfg.lr,
         map_lr=cfg.map_lr,
         z_count=cfg.z_count,
         z_channels=z_channels,
         z_std=cfg.z_std,
         ema=cfg.ema,
-        f_penalty=cfg.f_penalty,
         augment=Augment(cfg.augment) or None,
         scheduler=scheduler,
         device=None if fabric is not None else cfg.device,
@@ -76,7 +75,7 @@ def build_solver(cfg: TrainConfig, fabric=None) -> NOT:
     )
 
 
-def save_checkpoint(path: Path, solver: NOT, cfg: TrainConfig, data_rng: torch.Generator, extra: dict) -> None:
+def save_checkpoint(path: Path, solver: Solver, cfg: TrainConfig, data_rng: torch.Generator, extra: dict) -> None:
     """Write atomically (temp file + rename), refusing non-finite or exploded weights (the previous
     checkpoint stays the last good one)."""
     if not solver.parameters_sane():
@@ -96,7 +95,7 @@ def save_checkpoint(path: Path, solver: NOT, cfg: TrainConfig, data_rng: torch.G
     save_state(path, state)
 
 
-def load_solver(run: str | Path, which: str = "best", device: str | None = None) -> tuple[NOT, TrainConfig]:
+def load_solver(run: str | Path, which: str = "best", device: str | None = None) -> tuple[Solver, TrainConfig]:
     """The solver of a run folder at its ``best`` or ``last`` checkpoint, in eval mode."""
     path = checkpoint_path(run, which)
     state = load_checkpoint(path)
@@ -115,7 +114,7 @@ def checkpoint_path(run: str | Path, which: str = "best") -> Path:
     return path if path.exists() or which != "best" else path.with_name("last.pt")
 
 
-def load_weights(solver: NOT, state: dict, path: Path) -> None:
+def load_weights(solver: Solver, state: dict, path: Path) -> None:
     """Load a checkpoint's solver state, naming the file when its networks differ from the configuration's."""
     try:
         solver.load_state_dict(state["solver"])

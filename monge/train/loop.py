@@ -138,22 +138,31 @@ RUN_FILES = {  # what a run writes in its folder
     *("config.json", "split_source.json", "split_target.json", "losses.csv", "eval.csv", "summary.json"),
     *("report.html", "report.md", "curve.png", "checkpoints", "samples", "tb", "wandb", ".lock"),
 }
+STACK_FILES = {"mapped_source"}  # what a stack writes into a level's folder before it trains
 STALE = ("split_source.json", "split_target.json", "losses.csv", "eval.csv", "summary.json")
 
 
 def foreign_files(run: Path) -> list[str]:
     """The names in ``run`` that a monge run did not write. A run's own names count as monge's only
-    when the folder's ``config.json`` is a run configuration: a ``losses.csv`` of the user's is not."""
+    when the folder's ``config.json`` is a run configuration (a ``losses.csv`` of the user's is not),
+    or, for the split lists a stack writes first, when they read as split lists."""
     if not run.is_dir():
         return []
     names = {p.name for p in run.iterdir()}
     ours = {n for n in names if n in RUN_FILES or n.startswith("target_test_stats_") or n.endswith(TMP_SUFFIX)}
+    if _reads_as(run / "config.json", {"source", "target", "preset"}):
+        return sorted(names - ours)
+    splits = {n for n in ("split_source.json", "split_target.json") if _reads_as(run / n, {"train", "test"})}
+    return sorted(names - splits - STACK_FILES - {".lock"})
+
+
+def _reads_as(path: Path, keys: set[str]) -> bool:
+    """Whether ``path`` is a JSON object holding ``keys``."""
     try:
-        config = json.loads((run / "config.json").read_text())
-        is_run = isinstance(config, dict) and {"source", "target", "preset"} <= set(config)
+        data = json.loads(path.read_text())
     except (OSError, ValueError):
-        is_run = False
-    return sorted(names - ours if is_run else names - {".lock"})
+        return False
+    return isinstance(data, dict) and keys <= set(data)
 
 
 def _fresh_folder(run: Path, overwrite: bool) -> None:

@@ -1,4 +1,4 @@
-"""Stacking NOT maps: level 0 maps X to Y; level k+1 maps X_{k+1} = T_k(...T_0(X)) to the same Y.
+"""Stacking Solver maps: level 0 maps X to Y; level k+1 maps X_{k+1} = T_k(...T_0(X)) to the same Y.
 
 Both splits of the source are pushed through the frozen earlier levels (each at its best
 checkpoint) in float, either once to float32 shards on disk (``mapped="disk"``) or batch by batch
@@ -17,7 +17,7 @@ import torch
 
 from ..data.sources import ImageSource
 from ..errors import ConfigError, DataError
-from ..ot.solver import NOT
+from ..ot.trainer import Solver
 from ..runs import atomic_write_text, load_checkpoint, save_state
 from .config import TrainConfig
 from .factory import checkpoint_path, load_solver
@@ -28,7 +28,7 @@ from .stack_report import level_dir, level_table, stack_baselines, write_stack_r
 class ComposedMap:
     """x -> T_k(...T_0(x)) through frozen solvers (eval mode, one noise draw for weak maps)."""
 
-    def __init__(self, solvers: list[NOT]):
+    def __init__(self, solvers: list[Solver]):
         self.solvers = solvers
 
     @torch.no_grad()
@@ -148,7 +148,7 @@ def train_stack(
     progress: bool = True,
     checkpoint: str = "best",
 ) -> dict:
-    """Train (or resume) a stack of ``levels`` NOT maps into ``cfg.out``; returns the per-level table.
+    """Train (or resume) a stack of ``levels`` Solver maps into ``cfg.out``; returns the per-level table.
 
     ``checkpoint``: each level maps the next level's source (and is composed) at its ``best``
     checkpoint (lowest held-out metric: the published protocol, which chooses on the test split) or
@@ -189,7 +189,7 @@ def train_stack(
 
     level_cfgs = [TrainConfig.from_dict({**cfg.to_dict(), "out": str(level_dir(out, k))}) for k in range(levels)]
     src_train, src_test, tgt_train, tgt_test = open_splits(level_cfgs[0], level_dir(out, 0), save=rank0)
-    solvers: list[NOT] = []
+    solvers: list[Solver] = []
     for k, level_cfg in enumerate(level_cfgs):
         run = level_dir(out, k)
         if k == 0:

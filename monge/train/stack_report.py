@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..ot.solver import NOT
+from ..ot.trainer import Solver
 from ..report_html import STACK_SUMMARY_KEYS, write_stack_html
 from ..runs import CSVLog
 from ..viz import plot_curves, save_grid
@@ -75,7 +75,7 @@ def write_stack_report(
     out: Path,
     table: list[dict],
     baselines: dict[str, dict[str, float]],
-    solvers: list[NOT],
+    solvers: list[Solver],
     src_test,
     tgt_test,
     cfg: TrainConfig,

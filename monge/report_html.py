@@ -111,7 +111,7 @@ def write_run_html(run: Path, history: list[dict], baselines: dict[str, dict[str
         f"<h1>monge run: {html.escape(cfg['source'])} &rarr; {html.escape(cfg['target'])}</h1>",
         f"<p>NOT, <b>{html.escape(cfg['cost'])}</b> cost, preset <code>{html.escape(cfg['preset'])}</code>, "
         f"{cfg['size']} px; {int(history[-1]['step']) if history else 0} of {cfg['steps']} steps, "
-        f"{seconds:.0f} s of wall time in this session so far. Every figure is on the held-out test split; "
+        f"{seconds:.0f} s of wall time so far. Every figure is on the held-out test split; "
         "lower is better except PSNR. Green: better than the identity (the images left as they are), red: worse.</p>",
         f'<p class="{"loss" if lost else "win"}">{html.escape(words)}</p>' if words else "",
         "<h2>Held-out metrics</h2>",

@@ -24,28 +24,20 @@ from monge.bench.baselines import gaussian_colour_map, palette_transfer
 from monge.bench.cyclegan import train_cyclegan
 from monge.bench.ladder import ladder_table, mse_progress, score_methods
 from monge.bench.pairs import held_out_pairs
+from monge.bench.suite import train_map
 from monge.bench.supervised import train_supervised
 from monge.engine import cpu_name
 from monge.ot.discrete import discrete_ot_pairs, pairing_encoder, warm_start
 from monge.train.config import COSTS, TrainConfig
-from monge.train.factory import build_solver, load_solver
-from monge.train.loop import train
+from monge.train.factory import build_solver
 
 DIRECTIONS = {"twitter-google": ("emoji:twitter", "emoji:google"), "google-twitter": ("emoji:google", "emoji:twitter")}
 
 
 def train_not(direction: str, seed: int, steps: int, recipe: dict, folder: Path, progress: bool):
-    """One NOT run of the ladder (resumed or reused when its folder has one), its wall time and solver."""
-    source, target = DIRECTIONS[direction]
-    base = dict(source=source, target=target, out=str(folder), steps=steps, eval_every=steps, eval_images=1000)
-    cfg = TrainConfig.from_dict({**base, "seed": seed, **recipe})
-    earlier = folder / "summary.json"  # a finished NOT run is reused: its training time is the budget
-    earlier_seconds = json.loads(earlier.read_text())["seconds"] if earlier.exists() else 0.0
-    t0 = time.perf_counter()
-    summary = train(cfg, resume=(folder / "checkpoints" / "last.pt").exists(), progress=progress)
-    seconds = max(summary.seconds, earlier_seconds) or time.perf_counter() - t0
-    solver, cfg = load_solver(cfg.out, "last")
-    return solver, cfg, {"steps": summary.steps, "seconds": seconds}
+    """One NOT run of the ladder (resumed or reused when its folder has one), its solver, config and
+    wall time: the suite's :func:`~monge.bench.suite.train_map` on the direction's two domains."""
+    return train_map(*DIRECTIONS[direction], folder, steps, seed, recipe, progress)
 
 
 def ot_pairs_regression(pairs, cfg: TrainConfig, steps: int, seed: int, progress: bool):

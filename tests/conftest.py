@@ -8,7 +8,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 # the smallest nets a CLI run accepts: 16 px, 4-wide UNet and potential, batch 8
-TINY_NETS = ["--size", "16", "--unet-base", "4", "--f-width", "4", "--f-max-width", "8", "--batch-size", "8"]
+TINY_SIZES = {"size": 16, "unet_base": 4, "f_width": 4, "f_max_width": 8, "batch_size": 8}
+TINY_NETS = [arg for key, value in TINY_SIZES.items() for arg in ("--" + key.replace("_", "-"), str(value))]
 
 
 def shared_path(*parts: str) -> Path:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 import torch
-from conftest import TINY_NETS
+from conftest import TINY_NETS, TINY_SIZES
 
 from monge.bench.w2 import not_solver
 from monge.bench.w2_problems import gaussian_pair
@@ -70,7 +70,7 @@ def test_without_the_regulariser_one_update_per_step_does_not_settle():
 
 def _cfg(domains, out, steps, **kw) -> TrainConfig:
     a, b = domains
-    base = dict(size=16, unet_base=4, f_width=4, f_max_width=8, batch_size=8, eval_every=2, eval_images=16)
+    base = dict(**TINY_SIZES, eval_every=2, eval_images=16)
     return TrainConfig(source=a, target=b, out=str(out), steps=steps, logger="csv", solver="enot", **{**base, **kw})
 
 

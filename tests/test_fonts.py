@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import TINY_SIZES
 from PIL import Image
 
 from monge.data.domains import Split, follow_split, open_domain, random_split
@@ -84,12 +85,8 @@ def test_training_between_folders_that_share_only_some_names(tmp_path):
         eval_every=2,
         eval_images=16,
         grid_images=2,
-        size=16,
-        unet_base=4,
-        f_width=4,
-        f_max_width=8,
-        batch_size=8,
         logger="csv",
+        **TINY_SIZES,
     )
     summary = train(cfg, progress=False)
     assert "mse" in summary.final and np.isfinite(summary.final["mse"])

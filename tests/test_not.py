@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import TINY_NETS
+from conftest import TINY_NETS, TINY_SIZES
 from PIL import Image
 
 from monge.cli.main import main
@@ -206,11 +206,7 @@ def _tiny_cfg(domains, out, steps, **kw):
         source=domains[0],
         target=domains[1],
         out=str(out),
-        size=16,
-        unet_base=4,
-        f_width=4,
-        f_max_width=8,
-        batch_size=8,
+        **TINY_SIZES,
         t_steps=2,
         steps=steps,
         eval_every=2,

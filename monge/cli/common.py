@@ -11,7 +11,7 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..train.config import PRESETS, RESUME_CHANGEABLE, TrainConfig, read_config_file
+from ..train.config import PRESETS, RESUME_CHANGEABLE, TrainConfig, field_type, read_config_file
 
 GROUP_TITLES = {"model": "model and optimisation", "data": "data and evaluation", "scale": "scale (Lightning Fabric)"}
 
@@ -60,12 +60,6 @@ def add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
 
 
-def _base_type(annotation: str) -> type:
-    """``int | None`` -> int (the dataclass annotations are strings under postponed evaluation)."""
-    names = {"int": int, "float": float, "str": str, "bool": bool}
-    return names[annotation.split("|")[0].strip()]
-
-
 def _default_text(name: str, default: object) -> str:
     if default is None and name in PRESETS["cpu"]:
         return ", ".join(f"{preset} preset: {values[name]}" for preset, values in PRESETS.items())
@@ -82,7 +76,7 @@ def add_config_options(
         meta = f.metadata
         if not meta.get("cli") or f.name in exclude:
             continue
-        kind = _base_type(str(f.type))
+        kind = field_type(f)
         default = f.default if f.default is not MISSING else None
         # said in words already, or nothing to say (no default and no preset's)
         said = "default:" in meta["help"] or (default in ("", None) and f.name not in PRESETS["cpu"])

@@ -8,7 +8,7 @@ command-line group; the ``monge train``/``stack``/``ae`` flags are generated fro
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import Field, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -231,12 +231,11 @@ class TrainConfig:
     def _check_types(self) -> None:
         """Every field holds its declared type (a config file's ``"steps": "abc"`` is named, not a
         traceback); an int where a float is declared becomes a float."""
-        kinds = {"int": int, "float": float, "str": str, "bool": bool}
         for f in fields(self):
             value, declared = getattr(self, f.name), str(f.type)
             if value is None and ("None" in declared or f.name == "ot_warm_start"):
                 continue
-            kind = kinds[declared.split("|")[0].strip()]
+            kind = field_type(f)
             if kind is float and isinstance(value, int) and not isinstance(value, bool):
                 setattr(self, f.name, float(value))
             elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
@@ -259,6 +258,12 @@ class TrainConfig:
     def from_file(cls, path: str | Path) -> TrainConfig:
         """A configuration from a JSON file; errors name the file."""
         return cls.from_dict(read_config_file(path))
+
+
+def field_type(f: Field) -> type:
+    """A configuration field's value type: ``int | None`` -> int (annotations are strings here,
+    under postponed evaluation)."""
+    return {"int": int, "float": float, "str": str, "bool": bool}[str(f.type).split("|")[0].strip()]
 
 
 def read_config_file(path: str | Path) -> dict:

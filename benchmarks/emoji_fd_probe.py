@@ -18,9 +18,9 @@ import numpy as np
 import torch.nn.functional as F
 
 from monge.backbones.effnet import EffNetLite0
-from monge.bench.baselines import gaussian_colour_map
 from monge.bench.pairs import held_out_pairs
 from monge.metrics import FeatureStats, fd_from_stats, fd_terms_from_stats
+from monge.ot.baselines import gaussian_colour_map
 from monge.train.factory import load_solver
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import torch
 
 from monge.backbones.effnet import EffNetLite0
-from monge.bench.baselines import palette_transfer
 from monge.bench.pairs import held_out_pairs
 from monge.metrics import PerceptualDistance, fd_terms_from_stats, image_stats, paired_metrics
+from monge.ot.baselines import palette_transfer
 from monge.train.config import TrainConfig
 from monge.train.factory import load_solver
 from monge.train.loop import train

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import torch
 
-from monge.bench.baselines import gaussian_colour_map, palette_transfer
 from monge.bench.cyclegan import train_cyclegan
 from monge.bench.ladder import ladder_table, mse_progress, score_methods
 from monge.bench.pairs import held_out_pairs
 from monge.bench.suite import train_map
 from monge.bench.supervised import train_supervised
 from monge.engine import cpu_name
+from monge.ot.baselines import gaussian_colour_map, palette_transfer
 from monge.ot.discrete import discrete_ot_pairs, pairing_encoder, warm_start
 from monge.train.config import COSTS, TrainConfig
 from monge.train.factory import build_solver

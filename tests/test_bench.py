@@ -3,13 +3,13 @@
 import pytest
 import torch
 
-from monge.bench.baselines import gaussian_colour_map
 from monge.bench.c2st import two_sample_accuracy
 from monge.bench.cyclegan import train_cyclegan
 from monge.bench.ladder import ladder_table, mse_progress
 from monge.bench.supervised import train_supervised
 from monge.errors import ConfigError
 from monge.ot.augment import Augment, cutout, translate
+from monge.ot.baselines import gaussian_colour_map
 from monge.train.config import TrainConfig
 
 

@@ -167,7 +167,7 @@ def test_style_and_demo_commands(tmp_path, capsys, monkeypatch):
     result = _last_json(capsys)
     assert result["steps"] == 1 and "warm start 1, anchor 0.01" in (tmp_path / "demo" / "report.md").read_text()
     page = (tmp_path / "demo" / "report.html").read_text()  # self-contained: images inlined, baselines beside T
-    assert "identity (baseline)" in page and "T at step 1" in page and page.count("data:image/png;base64,") == 2
+    assert "identity (baseline)" in page and "T at step 1" in page and page.count("data:image/png;base64,") == 1
     assert "the identity on" in page or "beats the identity on every metric" in page  # the verdict in words
     mask = os.umask(0)
     os.umask(mask)  # atomic writes honour the umask, as plain writes do (mkstemp alone would leave 0600)

@@ -42,7 +42,7 @@ def test_missing_extras_are_named_or_done_without(tmp_path, monkeypatch, capsys)
     assert capsys.readouterr().err == ""
     scalar_writer(tmp_path / "tb", 0, "tensorboard").close()  # asked for by name: its absence is said
     assert "pip install 'monge[viz]'" in capsys.readouterr().err
-    from monge.bench.baselines import gaussian_colour_map, palette_transfer
+    from monge.ot.baselines import gaussian_colour_map, palette_transfer
 
     x = torch.rand(4, 3, 8, 8) * 2 - 1
     assert gaussian_colour_map(x, -x)(x).shape == x.shape  # the colour baseline needs no extra

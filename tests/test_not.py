@@ -241,6 +241,9 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tiny_domains, tmp
     assert [r.split(",")[0] for r in rows[1:]] == ["2", "4"]
     for name in ("curve.png", "samples/latest.png", "split_source.json", "summary.json"):
         assert (tmp_path / "cut" / name).exists()
+    page = (tmp_path / "cut" / "report.html").read_text()  # both evaluations on the page's own curve
+    assert page.count("<polyline") == 1 and len(page.split('points="')[1].split('"')[0].split()) == 2
+    assert "4 of 4 steps" in page and "so far" not in page  # a finished run's page says no "so far"
     assert list((tmp_path / "cut" / "tb").iterdir())
 
 

@@ -134,7 +134,7 @@ def test_style_result_appears_and_matches_the_api(page, app_url, inputs, painted
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory, tiny_domains):
     out = tmp_path_factory.mktemp("ui-run") / "run"
-    tiny = [*TINY_NETS, "--t-steps", "1", "--eval-every", "2", "--eval-images", "8", "--test-fraction", "0.2"]
+    tiny = [*TINY_NETS, "--t-steps", "1", "--eval-every", "1", "--eval-images", "8", "--test-fraction", "0.2"]
     assert (
         main(
             ["train", "--source", tiny_domains[0], "--target", tiny_domains[1], *tiny, "--steps", "2"]
@@ -192,5 +192,6 @@ def test_a_runs_report_html_renders_on_its_own(browser, tiny_run, tmp_path):
     page.goto((tiny_run / "report.html").as_uri())
     assert page.get_by_role("cell", name="identity (baseline)").is_visible()
     assert page.locator("img[alt='sample grid']").evaluate("img => img.naturalWidth") > 0  # inlined, loaded
-    assert page.locator("img[alt='metric curve']").evaluate("img => img.naturalWidth") > 0
+    curve = page.locator("svg[role=img]")  # drawn by the page itself: no plotting library needed
+    assert curve.bounding_box()["width"] > 100 and curve.locator("polyline").count() == 1
     page.close()

@@ -11,18 +11,18 @@ network trained on the hidden training pairs) then get the same wall clock. Ever
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 
 import torch
 
 from ..engine import cpu_name
+from ..ot.baselines import gaussian_colour_map
+from ..report import suite as report
 from ..train.config import TrainConfig
 from ..train.factory import load_solver
 from ..train.loop import train
 from ..viz import save_grid
-from .baselines import gaussian_colour_map
 from .cyclegan import train_cyclegan
 from .ladder import ladder_table, mse_progress, score_methods
 from .pairs import held_out_pairs
@@ -120,54 +120,9 @@ def run_task(
     return result
 
 
-def suite_table(results: list[dict]) -> str:
-    """One markdown table, a row per task and method (mean over seeds), and the targets met per task."""
-    by_task: dict[str, list[dict]] = {}
-    for r in results:
-        by_task.setdefault(r["task"], []).append(r)
-    lines = [
-        "| task | method | seeds | FD-EffNetLite0 | FD - identity (SD) | KID | MSE | PSNR | C2ST acc. | s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-
-    def mean(values: list[float]) -> float:
-        return sum(values) / len(values) if values else math.nan
-
-    for task, runs in by_task.items():
-        for method in runs[0]["rows"]:
-            got = [r["rows"][method] for r in runs if method in r["rows"]]
-            delta = ", ".join(f"{g['FD - identity (mean)']:+.1f} ({g['FD - identity (std)']:.1f})" for g in got)
-            lines.append(
-                f"| {task} | {method} | {len(got)} | {mean([g['FD-EffNetLite0'] for g in got]):.1f} | {delta} | "
-                f"{mean([g['KID'] for g in got]):.4f} | {mean([g['mse'] for g in got]):.4f} | "
-                f"{mean([g['psnr'] for g in got]):.2f} | {100 * mean([g['C2ST accuracy'] for g in got]):.1f} % | "
-                f"{mean([g.get('seconds', 0.0) for g in got]):.0f} |"
-            )
-    lines.append("")
-    for task, runs in by_task.items():
-        for r in runs:
-            missed = [name for name, ok in r["targets"].items() if not ok]
-            words = "meets every target" if not missed else f"misses: {', '.join(missed)}"
-            lines.append(f"- {task}, seed {r['seed']}: the map {words}.")
-    return "\n".join(lines)
-
-
-def collect_results(out: str | Path) -> list[dict]:
-    """Every task and seed scored so far under ``out`` (``TASK/seedS/result.json``), in task order."""
-    found = [json.loads(path.read_text()) for path in Path(out).glob("*/seed*/result.json")]
-    order = {task: k for k, task in enumerate(TASKS)}
-    return sorted(found, key=lambda r: (order.get(r["task"], len(order)), r["seed"]))
-
-
 def write_suite_report(out: str | Path) -> str:
-    """``suite.md`` and ``report.html`` in ``out`` over every result there; returns the table."""
-    from ..report_html import write_suite_html
-
-    results = collect_results(out)
-    table = suite_table(results)
-    (Path(out) / "suite.md").write_text(table + "\n")
-    write_suite_html(Path(out), results, table)
-    return table
+    """``suite.md`` and ``report.html`` in ``out`` over every result there, tasks in the suite's order."""
+    return report.write_suite_report(out, list(TASKS))
 
 
 def run_suite(

@@ -24,6 +24,7 @@ from ..ot.nets import MLP, QuadraticMLP, ResidualMLP
 from ..ot.optim import cosine_schedule
 from ..ot.solver import NOT
 from ..ot.trainer import Solver
+from ..threads import adapt_threads
 from .w2_problems import PUBLISHED_BEST, PUBLISHED_MMR, gaussian_pair, mix3tomix10
 
 
@@ -91,12 +92,12 @@ def not_solver(
     else:
         f = MLP(dim, 1, (h, h, h), activation=nn.SiLU)
     schedule = cosine_schedule(cosine_steps) if cosine_steps else None
+    common: dict = {"lr": lr, "weight_decay": 0.0, "ema": ema, "scheduler": schedule, "before_update": adapt_threads}
     if solver == "enot":
-        rule: dict = {"expectile": expectile, "expectile_weight": expectile_weight}
-        return ENOT(T, f, QuadraticCost(), lr=lr, weight_decay=0.0, ema=ema, scheduler=schedule, **rule)
+        return ENOT(T, f, QuadraticCost(), expectile=expectile, expectile_weight=expectile_weight, **common)
     if solver != "not":
         raise ConfigError("solver", f"{solver!r} is not one of not, enot")
-    return NOT(T, f, QuadraticCost(), t_steps=t_steps, lr=lr, weight_decay=0.0, ema=ema, scheduler=schedule)
+    return NOT(T, f, QuadraticCost(), t_steps=t_steps, **common)
 
 
 @dataclass

@@ -57,7 +57,7 @@ def cmd_translate(args: argparse.Namespace) -> None:
             bar.update(len(names))
         bar.close()
     if args.html:
-        from ..report_html import write_translation_html
+        from ..report.page import write_translation_html
 
         title = f"{run} ({checkpoint}{f', level {level}' if level is not None else ''}), {cfg.size} px"
         page_rows_rel = [(n, i.relative_to(out), [o.relative_to(out) for o in outs]) for n, i, outs in page_rows]

@@ -64,7 +64,7 @@ def cmd_stack(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from ..report import write_report
+    from ..report.run import write_report
     from ..train.config import demo_config
     from ..train.loop import train
 

@@ -16,7 +16,6 @@ from scipy.optimize import linear_sum_assignment
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError
-from ..threads import adapt_threads
 from .defaults import PAIRINGS
 from .optim import trainable
 from .trainer import Solver
@@ -94,7 +93,7 @@ def warm_start(
     losses: list[float] = []
     bar = tqdm(range(steps), desc="warm start (discrete OT pairs)", disable=not progress, dynamic_ncols=True)
     for _ in bar:
-        adapt_threads()
+        solver.before_update()
         losses.append(_pair_update(solver, *solver.pair_batch(xs, ys, batch_size, generator), opt))
         bar.set_postfix(mse=f"{losses[-1]:.4f}")
     return losses

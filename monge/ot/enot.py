@@ -22,7 +22,6 @@ from __future__ import annotations
 import torch
 
 from ..data.sampling import Sampler
-from ..threads import adapt_threads
 from .defaults import EXPECTILE, EXPECTILE_WEIGHT
 from .optim import frozen
 from .trainer import Solver
@@ -94,7 +93,7 @@ class ENOT(Solver):
         """One joint update of T and f (see the module docstring)."""
         self.T.train()
         self.f.train()
-        adapt_threads()
+        self.before_update()
         if self.anchor is None:
             x, partners = sample_x(batch_size), None
         else:

@@ -17,7 +17,6 @@ import torch
 import torch.nn as nn
 
 from ..data.sampling import Sampler
-from ..threads import adapt_threads
 from .costs import Cost
 from .optim import frozen
 from .trainer import Solver
@@ -92,7 +91,7 @@ class NOT(Solver):
         self.T.train()
         self.f.train()
         for _ in range(self.t_steps):
-            adapt_threads()  # follows the machine's load where the monge command installed a governor
+            self.before_update()
             if self.anchor is None:
                 t_loss = self.t_update(sample_x(batch_size))
             else:

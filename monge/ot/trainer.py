@@ -5,7 +5,8 @@ Fabric, mapping, the :meth:`Solver.fit` loop with its callbacks, and the checkpo
 An update rule subclasses :class:`Solver` and implements :meth:`Solver.step`, one outer iteration
 on batches from two samplers (:class:`~monge.ot.solver.NOT`: ``t_steps`` map updates per potential
 update; :class:`~monge.ot.enot.ENOT`: one joint update); adding one touches nothing here. Nothing
-here knows about files or runs: batches come from any callable ``n -> batch``.
+here knows about files, runs or threads: batches come from any callable ``n -> batch`` (or a
+tensor, see :mod:`monge.data.sampling`), and the caller's ``before_update`` hook runs before each map update.
 """
 
 from __future__ import annotations
@@ -72,11 +73,15 @@ class Solver:
         optimizer: Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer] | None = None,
         scheduler: Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler] | None = None,
         device: str | torch.device | None = None,
+        before_update: Callable[[], object] | None = None,
         fabric=None,
     ):
         self.fabric = fabric
         # a random differentiable augmentation of every input of f, real and mapped alike (see monge.augment)
         self.augment = augment or (lambda x: x)
+        # the caller's hook before every map update: monge's commands pass the thread governor
+        # (monge.threads.adapt_threads), so a long run follows the machine's load
+        self.before_update = before_update or (lambda: None)
         self.device = fabric.device if fabric is not None else torch.device(device or "cpu")
         self.T, self.f = T.to(self.device), f.to(self.device)
         self.cost = (cost or QuadraticCost()).to(self.device)

@@ -11,7 +11,7 @@ import torch
 
 from ..errors import import_extra
 from ..ot.trainer import Solver
-from ..report_html import write_run_html
+from ..report.run import write_run_html
 from ..runs import CSVLog
 from ..viz import plot_curves, save_grid
 from .config import TrainConfig
@@ -136,6 +136,7 @@ class Evaluation:
             save_checkpoint(run / "checkpoints" / "best.pt", solver, cfg, self.data_rng, self.state)
         save_checkpoint(run / "checkpoints" / "last.pt", solver, cfg, self.data_rng, self.state)
         self.last = result
-        write_run_html(run, history, self.baselines, time.perf_counter() - self.started)
+        defaults = TrainConfig.from_dict({"source": cfg.source, "target": cfg.target, "preset": cfg.preset}).to_dict()
+        write_run_html(run, history, self.baselines, time.perf_counter() - self.started, defaults)
         self.evaluating += time.perf_counter() - t0
         return {metric: f"{result[metric]:.1f}"}

@@ -64,7 +64,7 @@ class Evaluator:
     def baselines(self, source_train: torch.Tensor, target_train: torch.Tensor) -> dict[str, dict[str, float]]:
         """The trivial maps a translation must beat, scored like the map: the identity, and one global
         colour transfer (the OT map between Gaussian fits of the training splits' pixel colours)."""
-        from ..bench.baselines import gaussian_colour_map
+        from ..ot.baselines import gaussian_colour_map
 
         colour = gaussian_colour_map(source_train, target_train)
         return {"identity": self.score(self.source), "Gaussian colour OT": self.score(colour(self.source))}

@@ -17,6 +17,7 @@ from ..ot.optim import cosine_schedule
 from ..ot.solver import NOT
 from ..ot.trainer import Solver
 from ..runs import load_checkpoint, save_state
+from ..threads import adapt_threads
 from .config import TrainConfig
 
 
@@ -71,6 +72,7 @@ def build_solver(cfg: TrainConfig, fabric=None) -> Solver:
         scheduler=scheduler,
         device=None if fabric is not None else cfg.device,
         fabric=fabric,
+        before_update=adapt_threads,
         **rule,
     )
 

@@ -4,7 +4,7 @@ Both splits of the source are pushed through the frozen earlier levels (each at 
 checkpoint) in float, either once to float32 shards on disk (``mapped="disk"``) or batch by batch
 on the fly (``mapped="fly"``); every level is evaluated on the mapped *test* split only. A stack
 folder holds ``stack.json``, one ordinary run folder per level (``level_0``, ``level_1``, ...),
-and, when done, the report of :mod:`monge.train.stack_report`.
+and, when done, the report of :mod:`monge.report.stack`.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ import torch
 from ..data.sources import ImageSource
 from ..errors import ConfigError, DataError
 from ..ot.trainer import Solver
+from ..report.stack import level_dir, level_table, stack_baselines, write_stack_report
 from ..runs import atomic_write_text, load_checkpoint, save_state
+from ..viz import save_grid
 from .config import TrainConfig
 from .factory import checkpoint_path, load_solver
 from .loop import open_splits, train
-from .stack_report import level_dir, level_table, stack_baselines, write_stack_report
 
 
 class ComposedMap:
@@ -220,7 +221,8 @@ def train_stack(
     meta["best_level"] = min(table, key=lambda r: r["min"])["level"]
     if rank0:
         atomic_write_text(meta_path, json.dumps(meta, indent=2))
-        write_stack_report(out, table, baselines, solvers, src_test, tgt_test, cfg)
+        _write_composed_grid(out / "stack_grid.png", solvers, src_test, tgt_test, cfg.grid_images)
+        write_stack_report(out, table, baselines, f"{cfg.source} -> {cfg.target}")
     fabric.barrier()
     return {
         "stack": str(out),
@@ -231,3 +233,15 @@ def train_stack(
         "mapped": mapped,
         "rank": fabric.global_rank,
     }
+
+
+def _write_composed_grid(path: Path, solvers: list[Solver], src_test, tgt_test, images: int) -> None:
+    """Rows: the first test images, then each level's output of the row above, then their targets (when known)."""
+    n = min(images, len(src_test))
+    rows = [torch.stack([src_test[i] for i in range(n)])]
+    for solver in solvers:
+        rows.append(solver.map(rows[-1]))
+    names = [src_test.names[i] for i in range(n)]
+    if set(names) <= set(tgt_test.names):
+        rows.append(tgt_test.subset(names).tensor())
+    save_grid(rows, path, scale=2)

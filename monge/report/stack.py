@@ -1,20 +1,21 @@
 """A stack's report: per level the held-out metric over its evaluations, beside the trivial maps of
 level 0's run (the identity, a global colour transfer), in ``stack_table.md`` / ``.json``,
-``stack_curves.png``, ``stack_grid.png`` and ``report.html``."""
+``stack_curves.png`` and ``report.html`` (the composed grid, ``stack_grid.png``, is the stack's own)."""
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from ..ot.trainer import Solver
-from ..report_html import STACK_SUMMARY_KEYS, write_stack_html
 from ..runs import CSVLog
-from ..viz import plot_curves, save_grid
-from .config import TrainConfig
+from ..viz import plot_curves
+from .page import inline_png, write_page
+from .table import Table
+
+SUMMARY_KEYS = ("level", "metric", "min", "mean", "std", "best_step")  # every other key of a row follows them
 
 
 def level_dir(out: Path, k: int) -> Path:
@@ -71,51 +72,53 @@ def losses_to_identity(table: list[dict], baselines: dict[str, dict[str, float]]
     ]
 
 
-def write_stack_report(
-    out: Path,
-    table: list[dict],
-    baselines: dict[str, dict[str, float]],
-    solvers: list[Solver],
-    src_test,
-    tgt_test,
-    cfg: TrainConfig,
-) -> None:
-    """Write the stack's tables, curves, composed grid and HTML page into ``out``; ``baselines`` are
-    :func:`stack_baselines`'."""
+def stack_table(table: list[dict], baselines: dict[str, dict[str, float]]) -> Table:
+    """The trivial maps' rows (the same metric on the same images, measured in this run), then one
+    row per level: min / mean / std over its evaluations, its best step and the best row's other metrics."""
     metric = table[0]["metric"]
-    extra = [key for key in table[0] if key not in STACK_SUMMARY_KEYS]
-    lines = [
-        f"| level | min {metric} | mean | std | best step | " + " | ".join(extra) + " |",
-        "|---|---|---|---|---|" + "---|" * len(extra),
-    ]
-    for name, scores in baselines.items():  # the same metric on the same images, measured in this run
-        lines.append(
-            f"| {name} | {scores[metric]:.2f} | - | - | - | "
-            + " | ".join(f"{scores[key]:.4g}" if key in scores else "-" for key in extra)
-            + " |"
+    extra = [key for key in table[0] if key not in SUMMARY_KEYS]
+    cells = Table(["level", f"min {metric}", "mean", "std", "best step", *extra])
+    for name, scores in baselines.items():
+        cells.add(
+            [name, f"{scores[metric]:.2f}", "-", "-", "-"] + [f"{scores[k]:.4g}" if k in scores else "-" for k in extra]
         )
     for r in table:
-        lines.append(
-            f"| {r['level']} | {r['min']:.2f} | {r['mean']:.2f} | {r['std']:.2f} | {r['best_step']} | "
-            + " | ".join(f"{r[key]:.4g}" for key in extra)
-            + " |"
+        cells.add(
+            [str(r["level"]), f"{r['min']:.2f}", f"{r['mean']:.2f}", f"{r['std']:.2f}", str(r["best_step"])]
+            + [f"{r[k]:.4g}" for k in extra]
         )
+    return cells
+
+
+def write_stack_report(out: Path, table: list[dict], baselines: dict[str, dict[str, float]], title: str) -> None:
+    """Write the stack's table (markdown, JSON), curves and HTML page into ``out``; ``baselines`` are
+    :func:`stack_baselines`'."""
+    metric = table[0]["metric"]
+    cells = stack_table(table, baselines)
     verdicts = losses_to_identity(table, baselines)
-    (out / "stack_table.md").write_text("\n".join(lines + [""] + [f"*{v}*" for v in verdicts]) + "\n")
+    (out / "stack_table.md").write_text("\n".join([cells.markdown(), ""] + [f"*{v}*" for v in verdicts]) + "\n")
     (out / "stack_table.json").write_text(json.dumps({"levels": table, "baselines": baselines}, indent=2))
     curves = {}
     for k in range(len(table)):
         history = CSVLog(level_dir(out, k) / "eval.csv").read()
         curves[f"level {k}"] = ([r["step"] for r in history], [r[metric] for r in history])
     plot_curves(curves, out / "stack_curves.png", metric, "held-out metric per stacking level")
-    n = min(cfg.grid_images, len(src_test))
-    x = torch.stack([src_test[i] for i in range(n)])
-    rows = [x]
-    for solver in solvers:
-        rows.append(solver.map(rows[-1]))
-    names = [src_test.names[i] for i in range(n)]
-    if set(names) <= set(tgt_test.names):
-        rows.append(tgt_test.subset(names).tensor())
-    save_grid(rows, out / "stack_grid.png", scale=2)
     pages = [level_dir(out, r["level"]) / "report.html" for r in table]
-    write_stack_html(out, table, f"{cfg.source} -> {cfg.target}", pages, baselines, verdicts)
+    links = " ".join(
+        f'<a href="{html.escape(page.relative_to(out).as_posix())}">level {r["level"]}</a>'
+        for r, page in zip(table, pages)
+        if page.exists()
+    )
+    parts = [
+        f"<h1>monge stack: {html.escape(title)}</h1>",
+        f"<p>Level k maps the output of levels 0..k-1. {html.escape(metric)} on the held-out test split "
+        "over each level's evaluations (lower is better). Each level's own page, with its baselines: "
+        f"{links or 'not written'}.</p>",
+        cells.html(),
+        "".join(f"<p><strong>{html.escape(v)}</strong></p>" for v in verdicts),
+        "<h2>Composed maps</h2><p>Rows: source, then each level's output, then the target (when known).</p>",
+        inline_png(out / "stack_grid.png", "stack grid"),
+        "<h2>Curves</h2>",
+        inline_png(out / "stack_curves.png", "curves per level", "needs matplotlib (the viz extra)"),
+    ]
+    write_page(out / "report.html", "monge stack", "".join(parts))

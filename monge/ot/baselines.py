@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from ..errors import import_extra
-from ..ot.gaussian import gaussian_ot_map
+from .gaussian import gaussian_ot_map
 
 
 def palette_transfer(

@@ -27,7 +27,7 @@ import torch
 from monge.data.images import load_image
 from monge.engine import cpu_name
 from monge.style.hypercolumns import make_extractor
-from monge.style.strotss import content_distance, style_distance
+from monge.style.objective import content_distance, style_distance
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "style"

@@ -27,7 +27,7 @@ from monge.bench.suite import train_map
 from monge.bench.supervised import train_supervised
 from monge.engine import cpu_name
 from monge.ot.baselines import gaussian_colour_map, palette_transfer
-from monge.ot.discrete import discrete_ot_pairs, pairing_encoder, warm_start
+from monge.ot.discrete import discrete_ot_pairs, fit_to_pairs, pairing_encoder
 from monge.train.config import COSTS, TrainConfig
 from monge.train.factory import build_solver
 
@@ -48,7 +48,7 @@ def ot_pairs_regression(pairs, cfg: TrainConfig, steps: int, seed: int, progress
     t0 = time.perf_counter()
     gen = torch.Generator().manual_seed(seed)
     xs, ys = discrete_ot_pairs(pairs.x_train, pairs.y_train, generator=gen, encode=pairing_encoder(cfg.ot_pairing))
-    warm_start(solver, xs, ys, steps, cfg.batch_size, generator=gen, progress=progress)
+    fit_to_pairs(solver, xs, ys, steps, cfg.batch_size, generator=gen, progress=progress)
     solver.T.eval()
     return solver.map, {"steps": steps, "seconds": round(time.perf_counter() - t0, 1)}
 

@@ -42,11 +42,11 @@ def main() -> None:
         t0 = time.perf_counter()
         r = run_w2(
             dim,
-            args.pair,
-            n,
-            args.batch,
-            seed=args.seed,
             progress=False,
+            pair=args.pair,
+            steps=n,
+            batch_size=args.batch,
+            seed=args.seed,
             hidden=args.hidden,
             lr=args.lr,
             warm=not args.cold,

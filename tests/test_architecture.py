@@ -13,6 +13,7 @@ ROOT = Path(monge.__file__).parent
 LAYERS = {
     "errors": 0,
     "engine": 1,
+    "options": 1,
     "runs": 1,
     "threads": 2,
     "data": 2,
@@ -79,3 +80,19 @@ def test_the_walk_resolves_relative_imports():
     assert {t for t, _ in _imports(ROOT / "ot" / "solver.py")} >= {"monge.ot.costs", "monge.ot.trainer"}
     assert "monge.errors" in {t for t, _ in _imports(ROOT / "ot" / "costs.py")}  # from ..errors import
     assert "monge.cli.main" in {t for t, _ in _imports(ROOT / "__main__.py")}
+
+
+def test_modules_and_functions_stay_short_enough_to_read_in_one_sitting():
+    long = []
+    for path in sorted(ROOT.rglob("*.py")):
+        source = path.read_text()
+        if len(source.splitlines()) > 300:
+            long.append(f"{path.relative_to(ROOT.parent)}: {len(source.splitlines())} lines (at most 300)")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None:
+                length = node.end_lineno - node.lineno + 1
+                if length > 80:
+                    long.append(
+                        f"{path.relative_to(ROOT.parent)}:{node.lineno} {node.name}: {length} lines (at most 80)"
+                    )
+    assert not long, "\n".join(long)

@@ -14,7 +14,7 @@ from monge.data.emoji import load_emoji
 from monge.errors import DataError, DivergenceError
 from monge.metrics import l2_uvp
 from monge.ot.costs import Cost, QuadraticCost, WeakQuadraticCost
-from monge.ot.discrete import discrete_ot_pairs, warm_start
+from monge.ot.discrete import discrete_ot_pairs, fit_to_pairs
 from monge.ot.nets import MLP, ResNetPotential, UNet, count_parameters
 from monge.ot.optim import anchored_gradient, cosine_schedule
 from monge.ot.solver import NOT
@@ -93,7 +93,7 @@ def test_warm_start_on_discrete_ot_pairs_brings_the_map_near_the_ot_map_before_a
     x, y, true_map = _gaussian_pair(2000)
     # with a weight average, it must start from the warm-started map, not average the warm start in
     solver = NOT(MLP(2, 2, (64, 64)), MLP(2, 1, (64, 64)), QuadraticCost(), lr=1e-2, ema=0.999)
-    losses = warm_start(solver, *discrete_ot_pairs(x, y), steps=300, batch_size=128, lr=1e-2, progress=False)
+    losses = fit_to_pairs(solver, *discrete_ot_pairs(x, y), steps=300, batch_size=128, lr=1e-2, progress=False)
     xt = torch.randn(2000, 2)
     assert l2_uvp(solver.map(xt), true_map(xt)) < 0.05 * l2_uvp(xt, true_map(xt))
     assert sum(losses[-20:]) < 0.1 * sum(losses[:20]) and solver.steps_done == 0  # no outer step counted
@@ -112,7 +112,7 @@ def test_the_ot_anchor_holds_the_map_at_its_pairs_where_a_misleading_potential_p
         torch.manual_seed(1)
         # a potential that barely learns (lr 1e-8) keeps pushing the map one way, away from the OT map
         solver = NOT(MLP(2, 2, (64, 64)), MLP(2, 1, (64, 64)), QuadraticCost(), lr=1e-8, map_lr=1e-2)
-        warm_start(solver, xs, ys, steps=300, batch_size=128, lr=1e-2, progress=False)
+        fit_to_pairs(solver, xs, ys, steps=300, batch_size=128, lr=1e-2, progress=False)
         if weight:
             solver.anchor_to(xs, ys, weight)
         solver.fit(x, y, steps=30, batch_size=128, progress=False)

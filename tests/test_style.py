@@ -11,7 +11,8 @@ from monge.errors import WeightsNotFound
 from monge.style.hypercolumns import EffNetHypercolumns, make_extractor, sample_bilinear, sample_xy
 from monge.style.losses import MomentLoss, PaletteLoss, RelaxedEMD, SelfSimilarityLoss
 from monge.style.masks import mask_regions, match_regions
-from monge.style.strotss import content_distance, style_distance, stylize
+from monge.style.objective import content_distance, style_distance
+from monge.style.strotss import stylize
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from monge.bench.w2 import linear_map, not_solver, run_w2, warm_start
+from monge.bench.w2 import linear_map, not_solver, run_w2, start_at_linear_map
 from monge.bench.w2_problems import BenchmarkICNN, _load_potentials, gaussian_pair, mix3tomix10
 from monge.errors import DataError
 from monge.metrics import l2_uvp
@@ -88,7 +88,7 @@ def test_warm_start_puts_not_at_the_linear_map_before_any_step():
     truth, var_q = problem.true_map(x), float(y_fit.var(0).sum())
     solver = not_solver(8, hidden=32)
     cold = l2_uvp(solver.map(x), truth, var_q)
-    warm_start(solver, x_fit, y_fit)
+    start_at_linear_map(solver, x_fit, y_fit)
     warm = l2_uvp(solver.map(x), truth, var_q)
     linear = l2_uvp(linear_map(x_fit, y_fit)(x), truth, var_q)
     assert warm == pytest.approx(linear, abs=2.0)  # the map MLP's small initial output is the difference

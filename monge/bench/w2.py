@@ -8,7 +8,6 @@ import importlib.util
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -25,6 +24,7 @@ from ..ot.optim import cosine_schedule
 from ..ot.solver import NOT
 from ..ot.trainer import Solver
 from ..threads import adapt_threads
+from .w2_config import W2Config
 from .w2_problems import PUBLISHED_BEST, PUBLISHED_MMR, gaussian_pair, mix3tomix10
 
 
@@ -40,14 +40,14 @@ def linear_map(x_train: torch.Tensor, y_train: torch.Tensor) -> Callable[[torch.
     return lambda x: x @ A_t + b_t
 
 
-def warm_start(solver: Solver, x_train: torch.Tensor, y_train: torch.Tensor) -> None:
+def start_at_linear_map(solver: Solver, x_train: torch.Tensor, y_train: torch.Tensor) -> None:
     """Start NOT at the best linear map: T's linear path becomes the Gaussian OT map ``x A + b``, and
     the potential's quadratic skip the one whose inner problem that map solves (``L L^T = A^-1``,
     slope ``2 b A^-1 / D`` for the per-coordinate mean cost). NOT then learns only the nonlinear rest.
     """
     T, f = solver.T, solver.f
     if not isinstance(T, ResidualMLP) or T.linear is None or not isinstance(f, QuadraticMLP):
-        raise TypeError("warm_start needs not_solver(skip=True)'s networks")
+        raise TypeError("start_at_linear_map needs not_solver(skip=True)'s networks")
     A, b = _gaussian_ot(x_train, y_train)
     A_inv = np.linalg.inv((A + A.T) / 2)
     with torch.no_grad():
@@ -125,94 +125,81 @@ class L2UVPCurve:
         return {"L2-UVP": f"{self.points[-1][1]:.2f}"}
 
 
-def run_w2(
-    dim: int,
-    pair: str = "mix3tomix10",
-    steps: int = 5000,
-    batch_size: int = 256,
-    n_eval: int = 4096,
-    n_discrete: int = 4096,
-    seed: int = 0,
-    data_dir: str | Path | None = None,
-    progress: bool = True,
-    hidden: int | None = None,
-    lr: float = 1e-3,
-    t_steps: int = 10,
-    skip: bool = True,
-    warm: bool = True,
-    ema: float = 0.0,
-    curve_every: int = 0,
-    solver: str = "not",
-    expectile: float = EXPECTILE,
-    expectile_weight: float = EXPECTILE_WEIGHT,
-) -> dict:
-    """L2-UVP (%) of the identity, the best linear map, POT's discrete OT and monge's NOT (or ENOT,
-    ``solver="enot"``, with its ``expectile`` and ``expectile_weight``) on one pair; the solver's
-    row is ``monge-not`` or ``monge-enot``.
+def _reference_rows(problem, cfg: W2Config, x_eval, truth, var_q, x_fit, y_fit) -> dict[str, dict]:
+    """The rows every neural map is read against: the identity, the best linear map and (with POT,
+    the [bench] extra) the discrete OT map."""
+    rows: dict[str, dict] = {}
+    maps: dict[str, tuple[Callable[[], Callable], dict]] = {
+        "identity": (lambda: lambda x: x, {}),
+        "linear": (lambda: linear_map(x_fit, y_fit), {}),
+    }
+    if importlib.util.find_spec("ot") is not None:
+        n = cfg.n_discrete
+        maps["pot-emd"] = (lambda: discrete_ot_map(x_fit[:n], y_fit[:n]), {"samples": n})
+    for name, (fit, extra) in maps.items():
+        t0 = time.perf_counter()
+        uvp = l2_uvp(fit()(x_eval), truth, var_q)
+        rows[name] = {"L2-UVP": uvp, "seconds": round(time.perf_counter() - t0, 2), **extra}
+    return rows
+
+
+def _neural_row(problem, cfg: W2Config, x_eval, truth, var_q, x_fit, y_fit, progress: bool) -> dict:
+    """Train the solver on fresh samples (scored as it stands if it diverges, and said) and score its map."""
+    neural = not_solver(
+        cfg.dim, cfg.hidden, cfg.lr, cfg.t_steps, cfg.skip, cfg.ema, cfg.steps, cfg.solver, cfg.expectile,
+        cfg.expectile_weight,
+    )  # fmt: skip
+    if cfg.warm:
+        start_at_linear_map(neural, x_fit, y_fit)
+    curve = L2UVPCurve(x_eval, truth, var_q, cfg.curve_every)
+    t0 = curve._start = time.perf_counter()
+    diverged: dict[str, object] = {}
+    try:
+        neural.fit(problem.sample_p, problem.sample_q, cfg.steps, cfg.batch_size, progress=progress, callbacks=[curve])
+    except DivergenceError as err:  # the exploded update was not applied
+        diverged = {"diverged": str(err), "steps_done": neural.steps_done}
+    uvp = l2_uvp(neural.map(x_eval, batch_size=4096), truth, var_q)
+    options = ("steps", "batch_size", "t_steps", "skip", "ema", "lr")
+    return {
+        "L2-UVP": uvp,
+        "seconds": round(time.perf_counter() - t0, 2),
+        **{k: getattr(cfg, k) for k in options},
+        "hidden": cfg.hidden or max(128, 4 * cfg.dim),
+        "warm_start": cfg.warm,
+        "curve": curve.points,
+        "curve_seconds": curve.seconds,
+        **({"expectile": cfg.expectile, "expectile_weight": cfg.expectile_weight} if cfg.solver == "enot" else {}),
+        **diverged,
+    }
+
+
+def run_w2(dim: int, progress: bool = True, **options) -> dict:
+    """L2-UVP (%) of the identity, the best linear map, POT's discrete OT and monge's NOT (or ENOT) on
+    one pair of dimension ``dim``; ``options`` are :class:`~monge.bench.w2_config.W2Config`'s fields
+    (its defaults otherwise). The solver's row is ``monge-not`` or ``monge-enot``.
 
     ``seed=0`` scores the published instance of the benchmark; every method sees the same samples.
-    ``warm`` starts NOT at the linear map (:func:`warm_start`; needs ``skip``); ``ema`` maps with a
-    moving average of the map's weights (this decay per map update; 0: off). ``curve_every`` also scores
-    NOT every that many steps (``results["monge-not"]["curve"]``, pairs of step and L2-UVP).
+    ``warm`` starts the map at the linear map (:func:`start_at_linear_map`; needs ``skip``).
+    ``curve_every`` also scores the map every that many steps (the row's ``curve``: pairs of step and
+    L2-UVP, and ``curve_seconds``: the training seconds at each).
     """
-    torch.manual_seed(seed)
-    problem = mix3tomix10(dim, data_dir, seed) if pair == "mix3tomix10" else gaussian_pair(dim, seed)
-    x_eval = problem.sample_p(n_eval)
+    try:
+        cfg = W2Config(dim=dim, **options)
+    except TypeError as err:  # an unknown option
+        raise ConfigError("run_w2", str(err).replace("W2Config.__init__()", "run_w2")) from None
+    torch.manual_seed(cfg.seed)
+    problem = mix3tomix10(dim, cfg.data_dir, cfg.seed) if cfg.pair == "mix3tomix10" else gaussian_pair(dim, cfg.seed)
+    x_eval = problem.sample_p(cfg.n_eval)
     truth = problem.true_map(x_eval)
     var_q = float(problem.sample_q(2**14).var(0).sum())
-    results: dict[str, dict] = {}
-
-    def score(name: str, fit: Callable[[], Callable], **extra) -> None:
-        t0 = time.perf_counter()
-        mapping = fit()
-        results[name] = {
-            "L2-UVP": l2_uvp(mapping(x_eval), truth, var_q),
-            "seconds": round(time.perf_counter() - t0, 2),
-            **extra,
-        }
-
     x_fit, y_fit = problem.sample_p(2**14), problem.sample_q(2**14)  # independent samples: unpaired
-    score("identity", lambda: lambda x: x)
-    score("linear", lambda: linear_map(x_fit, y_fit))
-    if importlib.util.find_spec("ot") is not None:  # POT is the [bench] extra: without it, no discrete row
-        score("pot-emd", lambda: discrete_ot_map(x_fit[:n_discrete], y_fit[:n_discrete]), samples=n_discrete)
-
-    neural = not_solver(dim, hidden, lr, t_steps, skip, ema, steps, solver, expectile, expectile_weight)
-    if warm:
-        warm_start(neural, x_fit, y_fit)
-    curve = L2UVPCurve(x_eval, truth, var_q, curve_every)
-
-    diverged: dict[str, object] = {}
-
-    def fit_neural():
-        curve._start = time.perf_counter()
-        try:
-            neural.fit(problem.sample_p, problem.sample_q, steps, batch_size, progress=progress, callbacks=[curve])
-        except DivergenceError as err:  # scored as it stands (the exploded update was not applied), and said
-            diverged.update(diverged=str(err), steps_done=neural.steps_done)
-        return lambda x: neural.map(x, batch_size=4096)
-
-    solver_options = {"expectile": expectile, "expectile_weight": expectile_weight} if solver == "enot" else {}
-    score(
-        f"monge-{solver}",
-        fit_neural,
-        steps=steps,
-        batch_size=batch_size,
-        hidden=hidden or max(128, 4 * dim),
-        t_steps=t_steps,
-        skip=skip,
-        warm_start=warm,
-        ema=ema,
-        curve=curve.points,
-        curve_seconds=curve.seconds,
-        **solver_options,
-    )
-    results[f"monge-{solver}"].update(diverged)
-    published = pair == "mix3tomix10" and seed == 0
+    results = _reference_rows(problem, cfg, x_eval, truth, var_q, x_fit, y_fit)
+    results[f"monge-{cfg.solver}"] = _neural_row(problem, cfg, x_eval, truth, var_q, x_fit, y_fit, progress)
+    published = cfg.pair == "mix3tomix10" and cfg.seed == 0
     return {
         "pair": problem.name,
         "dim": dim,
-        "seed": seed,
+        "seed": cfg.seed,
         "published_MM:R": PUBLISHED_MMR.get(dim) if published else None,
         "published_best": PUBLISHED_BEST.get(dim) if published else None,
         "results": results,

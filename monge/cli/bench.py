@@ -5,40 +5,29 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..bench.w2_config import W2Config
 from ..errors import ConfigError
-from ..ot.defaults import EXPECTILE, EXPECTILE_WEIGHT
-from .common import add_json, positive_int, report
+from .common import add_dataclass_options, add_json, dataclass_from_args, positive_int, report
 
 
 def cmd_bench_w2(args: argparse.Namespace) -> None:
+    from dataclasses import asdict
+
     from ..bench.w2 import run_w2
     from ..engine import cpu_name
 
-    result = run_w2(
-        args.dim,
-        args.pair,
-        args.steps,
-        args.batch_size,
-        seed=args.seed,
-        data_dir=args.data_dir,
-        hidden=args.hidden,
-        lr=args.lr,
-        t_steps=args.t_steps,
-        warm=not args.cold,
-        curve_every=args.curve_every,
-        solver=args.solver,
-        expectile=args.expectile,
-        expectile_weight=args.expectile_weight,
-    )
+    cfg = dataclass_from_args(W2Config, args)
+    options = {k: v for k, v in asdict(cfg).items() if k != "dim"}
+    result = run_w2(cfg.dim, progress=not args.json, **options)
     result["cpu"] = cpu_name()
-    row, name = result["results"][f"monge-{args.solver}"], args.solver.upper()
+    row, name = result["results"][f"monge-{cfg.solver}"], cfg.solver.upper()
     table = [("pair", result["pair"])] + [(f"{name} L2-UVP %", r["L2-UVP"]) for name, r in result["results"].items()]
     for key in ("published_MM:R", "published_best"):
         if result[key] is not None:
             table.append((f"{key.replace('_', ' ')} L2-UVP %", result[key]))
     table += [(f"{name} L2-UVP % at step {step}", uvp) for step, uvp in row["curve"]]
     table += [
-        (f"{name} steps", args.steps),
+        (f"{name} steps", cfg.steps),
         (f"{name} seconds", row["seconds"]),
         *([(f"{name} diverged", row["diverged"])] if "diverged" in row else []),
         ("CPU", result["cpu"]),
@@ -73,40 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     bench = sub.add_parser("bench", help="benchmarks with a known answer")
     b_sub = bench.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")
     w2 = b_sub.add_parser("w2", help="L2-UVP on the continuous W2 benchmark (NOT, identity, linear, POT EMD)")
-    w2.add_argument("--dim", type=int, required=True, help="2, 4, 8, 16, 32, 64 or 128")
-    w2.add_argument(
-        "--pair",
-        choices=["mix3tomix10", "gaussian"],
-        default="mix3tomix10",
-        help="the benchmark's mixture pair, or a closed-form Gaussian pair (sanity check)",
-    )
-    w2.add_argument(
-        "--solver",
-        choices=["not", "enot"],
-        default="not",
-        help="NOT (max-min: t-steps map updates per potential update) or ENOT (one joint update, expectile "
-        "regularisation)",
-    )
-    w2.add_argument("--expectile", type=float, default=EXPECTILE, help="ENOT's expectile tau")
-    w2.add_argument("--expectile-weight", type=float, default=EXPECTILE_WEIGHT, help="ENOT's regularisation weight")
-    w2.add_argument("--steps", type=positive_int, default=3000, help="outer iterations (ENOT: joint updates)")
-    w2.add_argument(
-        "--batch-size",
-        type=int,
-        default=256,
-        help="samples per update (256 gives 2-4x the steps of 1,024 in the same time, and scored better up to D = 64)",
-    )
-    w2.add_argument("--hidden", type=int, help="MLP width (default max(128, 4 dim))")
-    w2.add_argument("--lr", type=float, default=1e-3)
-    w2.add_argument("--t-steps", type=int, default=10, help="map updates per potential update")
-    w2.add_argument("--curve-every", type=int, default=0, help="also score NOT every this many steps")
-    w2.add_argument("--seed", type=int, default=0, help="0: the published instance; another seed draws another")
-    w2.add_argument("--cold", action="store_true", help="start NOT at the identity, not at the best linear map")
-    w2.add_argument(
-        "--data-dir",
-        help="a folder of the benchmark's mix3tomix10_{D}_v{1,2}.pt (default: $MONGE_W2_DATA, "
-        "else the copy shipped with monge)",
-    )
+    add_dataclass_options(w2, W2Config)
     add_json(w2)
     w2.set_defaults(func=cmd_bench_w2)
 

@@ -11,7 +11,8 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..train.config import PRESETS, RESUME_CHANGEABLE, TrainConfig, field_type, read_config_file
+from ..options import field_type
+from ..train.config import PRESETS, RESUME_CHANGEABLE, TrainConfig, read_config_file
 
 GROUP_TITLES = {"model": "model and optimisation", "data": "data and evaluation", "scale": "scale (Lightning Fabric)"}
 
@@ -87,6 +88,27 @@ def add_config_options(
         else:
             allowed = (choices or {}).get(f.name, meta["choices"])
             group.add_argument(flag(f.name), type=kind, choices=allowed, default=None, help=text)
+
+
+def add_dataclass_options(p: argparse.ArgumentParser, cls: type, exclude: tuple[str, ...] = ()) -> None:
+    """One flag per field of the options dataclass ``cls`` (made with ``train.config.option``), its
+    default and choices in the help; booleans get ``--x/--no-x``. Flags default to None: unset ones
+    leave the dataclass's own default (see :func:`dataclass_from_args`)."""
+    for f in fields(cls):
+        if not f.metadata.get("cli") or f.name in exclude:
+            continue
+        kind, default = field_type(f), f.default
+        said = "default:" in f.metadata["help"] or default is None
+        text = (f.metadata["help"] if said else f"{f.metadata['help']} (default: {default})").replace("%", "%%")
+        if kind is bool:
+            p.add_argument(flag(f.name), action=argparse.BooleanOptionalAction, default=None, help=text)
+        else:
+            p.add_argument(flag(f.name), type=kind, choices=f.metadata["choices"], default=None, help=text)
+
+
+def dataclass_from_args(cls: type, args: argparse.Namespace):
+    """``cls`` from the flags the user gave (the others keep the dataclass's defaults)."""
+    return cls(**{f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name, None) is not None})
 
 
 def config_from_args(args: argparse.Namespace, resumable: bool = True, defaults: dict | None = None) -> TrainConfig:

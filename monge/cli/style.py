@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..style.options import INPUTS, OPTION_NAMES, StyleOptions, read_style_file, write_style_file
-from .common import add_json, report
+from .common import add_dataclass_options, add_json, report
 
 
 def _style_inputs(args: argparse.Namespace) -> tuple[StyleOptions, dict[str, Path]]:
@@ -59,7 +59,6 @@ def cmd_style(args: argparse.Namespace) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    d = StyleOptions()
     st = sub.add_parser("style", help="STROTSS style transfer of one content image to one style image")
     st.add_argument("content", nargs="?", help="content image (or the --config file's)")
     st.add_argument("style", nargs="?", help="style image (or the --config file's)")
@@ -69,31 +68,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     st.add_argument(
         "--config", help="a style file (JSON, as the web app writes): inputs and options; flags override it"
     )
-    st.add_argument("--alpha", type=float, help=f"content weight (higher keeps more content; default {d.alpha})")
-    st.add_argument("--size", type=int, help=f"long side of the result (default {d.size})")
-    st.add_argument("--steps", type=int, help=f"steps per scale (default {d.steps})")
-    st.add_argument("--scales", type=int, help=f"scales, each doubling the long side up to --size (default {d.scales})")
-    st.add_argument("--lr", type=float, help=f"default {d.lr}")
     st.add_argument("--content-mask", help="colour mask of the content's regions")
     st.add_argument("--style-mask", help="colour mask of the style's regions (same colours)")
-    st.add_argument(
-        "--backbone",
-        choices=["effnet-lite0", "vgg16"],
-        help=f"default {d.backbone}; vgg16 needs vgg16-397923af.pth in the hub cache or $MONGE_VGG16_WEIGHTS",
-    )
-    st.add_argument("--seed", type=int, help=f"default {d.seed}")
     st.add_argument("--device", default="auto", help="auto (CUDA when present, else cpu), cpu, cuda, mps")
-    st.add_argument(
-        "--precision",
-        choices=["auto", "32", "bf16-mixed"],
-        help="auto (default): bfloat16 autocast where the device has fast bf16 (AMX CPUs, CUDA)",
-    )
-    st.add_argument(
-        "--search-every",
-        type=int,
-        help=f"find relaxed EMD's nearest pairs every this many steps, reusing them in between "
-        f"(default {d.search_every}; 1 searches every step, as published)",
-    )
+    add_dataclass_options(st, StyleOptions)
     st.add_argument("--save-scales", action="store_true", help="also write each scale's result")
     add_json(st)
     st.set_defaults(func=cmd_style)

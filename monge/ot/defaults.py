@@ -7,3 +7,4 @@ SOLVERS = ("not", "enot")  # the update rules: monge.ot.solver.NOT, monge.ot.eno
 
 EXPECTILE = 0.99  # ENOT's tau: the paper's value for the W2 benchmark and for images
 EXPECTILE_WEIGHT = 1.0  # ENOT's regularisation weight: ott-jax's default, inside the paper's range [0.3, 1]
+T_STEPS = 10  # NOT's map updates per potential update: the paper's, on images and on the W2 benchmark

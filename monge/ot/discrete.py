@@ -73,7 +73,7 @@ def _pair_update(solver: Solver, x: torch.Tensor, y: torch.Tensor, opt: torch.op
     return solver._update(loss, opt, "warm-start loss")
 
 
-def warm_start(
+def fit_to_pairs(
     solver: Solver,
     xs: torch.Tensor,
     ys: torch.Tensor,

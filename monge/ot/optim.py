@@ -14,6 +14,15 @@ import torch
 import torch.nn as nn
 
 EXPLOSION_FACTOR = 1e6  # a loss this many times its running median magnitude has diverged
+WEIGHT_BOUND = 1e4  # healthy weights stay within O(10); a checkpoint never holds weights beyond this
+
+
+def weights_sane(nets: tuple[nn.Module, ...], normalised: tuple[nn.Module, ...], bound: float = WEIGHT_BOUND) -> bool:
+    """False once any weight of ``nets``, or any floating buffer of ``normalised`` (BatchNorm's running
+    variance), is NaN, infinite or beyond ``bound`` (a diverged run)."""
+    tensors: list[torch.Tensor] = [p for m in nets for p in m.parameters()]
+    tensors += [b for m in normalised for b in m.buffers() if b.is_floating_point()]
+    return all(bool(torch.isfinite(t).all()) and float(t.detach().abs().max()) <= bound for t in tensors if t.numel())
 
 
 @contextlib.contextmanager

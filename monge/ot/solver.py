@@ -18,6 +18,7 @@ import torch.nn as nn
 
 from ..data.sampling import Sampler
 from .costs import Cost
+from .defaults import T_STEPS
 from .optim import frozen
 from .trainer import Solver
 
@@ -34,7 +35,13 @@ class NOT(Solver):
     """
 
     def __init__(
-        self, T: nn.Module, f: nn.Module, cost: Cost | None = None, t_steps: int = 10, f_penalty: float = 0.0, **kwargs
+        self,
+        T: nn.Module,
+        f: nn.Module,
+        cost: Cost | None = None,
+        t_steps: int = T_STEPS,
+        f_penalty: float = 0.0,
+        **kwargs,
     ):
         super().__init__(T, f, cost, **kwargs)
         self.t_steps, self.f_penalty = t_steps, f_penalty

@@ -28,9 +28,7 @@ from ..data.sampling import Sampler, as_sampler
 from ..errors import DivergenceError
 from .costs import Cost, QuadraticCost
 from .nets import apply_map
-from .optim import ExplosionGuard, anchored_gradient, trainable
-
-WEIGHT_BOUND = 1e4  # healthy weights stay within O(10); a checkpoint never holds weights beyond this
+from .optim import WEIGHT_BOUND, ExplosionGuard, anchored_gradient, trainable, weights_sane
 
 
 class Callback(Protocol):
@@ -110,8 +108,7 @@ class Solver:
         self.anchor: tuple[torch.Tensor, torch.Tensor] | None = None  # see anchor_to
         self.anchor_weight = 0.0
         self.anchor_generator: torch.Generator | None = None
-        self.steps_done = 0
-        self.explosion_guard = ExplosionGuard()
+        self.steps_done, self.explosion_guard = 0, ExplosionGuard()
 
     @property
     def stochastic(self) -> bool:
@@ -299,10 +296,5 @@ class Solver:
             scheduler.base_lrs = [rate] * len(scheduler.base_lrs)
 
     def parameters_sane(self, bound: float = WEIGHT_BOUND) -> bool:
-        """False once any weight of T or f, or any statistic T's normalisation keeps (BatchNorm's
-        running variance), is NaN, infinite or beyond ``bound`` (a diverged run)."""
-        tensors: list[torch.Tensor] = [p for m in (self.T, self.f) for p in m.parameters()]
-        tensors += [b for b in self.T.buffers() if b.is_floating_point()]
-        return all(
-            bool(torch.isfinite(t).all()) and float(t.detach().abs().max()) <= bound for t in tensors if t.numel()
-        )
+        """False once a weight of T or f, or a statistic T's normalisation keeps, is not finite or beyond ``bound``."""
+        return weights_sane((self.T, self.f), (self.T,), bound)

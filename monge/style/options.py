@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
+from ..options import option
 
 INPUTS = ("content", "style", "content_mask", "style_mask")
 RECORD = ("seconds", "history")  # what a run adds to its style file; ignored when the file is read back
@@ -20,22 +21,42 @@ RECORD = ("seconds", "history")  # what a run adds to its style file; ignored wh
 
 @dataclass(frozen=True)
 class StyleOptions:
-    """The parameters of :func:`monge.style.strotss.stylize` a user chooses."""
+    """The parameters of :func:`monge.style.strotss.stylize` a user chooses; ``monge style``'s flags
+    and the web app's controls are generated from these fields."""
 
-    alpha: float = 1.0  # content weight: higher keeps more of the content
-    size: int = 512  # long side of the result
-    steps: int = 250  # steps per scale
-    scales: int = 4  # scales, each doubling the long side up to size
-    lr: float = 2e-3
-    backbone: str = "effnet-lite0"
-    seed: int = 0
-    precision: str = "auto"
-    search_every: int = 5  # nearest-neighbour pairs found afresh every this many steps (1: every step)
+    alpha: float = option(1.0, "content weight: higher keeps more of the content")
+    size: int = option(512, "long side of the result (px)")
+    steps: int = option(250, "steps per scale")
+    scales: int = option(4, "scales, each doubling the long side up to --size")
+    lr: float = option(2e-3, "RMSprop's learning rate on the image's Laplacian pyramid (halved at the last scale)")
+    backbone: str = option(
+        "effnet-lite0",
+        "feature network; vgg16 needs vgg16-397923af.pth in the hub cache or $MONGE_VGG16_WEIGHTS",
+        ("effnet-lite0", "vgg16"),
+    )
+    seed: int = option(0, "seed of the sampled feature locations")
+    precision: str = option(
+        "auto", "auto: bfloat16 autocast where the device has fast bf16 (AMX CPUs, CUDA)", ("auto", "32", "bf16-mixed")
+    )
+    search_every: int = option(
+        5,
+        "find relaxed EMD's nearest pairs every this many steps, reusing them in between (1: every step, as published)",
+    )
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> StyleOptions:
+        """The defaults with a named preset's values (:data:`STYLE_PRESETS`), then ``overrides``."""
+        if name not in STYLE_PRESETS:
+            raise ConfigError("preset", f"{name!r} is not one of {', '.join(STYLE_PRESETS)}")
+        return cls(**{**STYLE_PRESETS[name], **overrides})
 
     def kwargs(self) -> dict[str, Any]:
         """The keyword arguments of ``stylize``."""
         return asdict(self)
 
+
+# named departures from the defaults: "interactive" is the web app's (a result in about a quarter of the time)
+STYLE_PRESETS: dict[str, dict[str, Any]] = {"default": {}, "interactive": {"size": 256, "scales": 3}}
 
 OPTION_NAMES = tuple(f.name for f in fields(StyleOptions))
 

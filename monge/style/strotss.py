@@ -23,9 +23,13 @@ from ..engine import resolve_device, resolve_precision
 from ..errors import ConfigError, DataError, DivergenceError
 from ..threads import adapt_threads
 from .hypercolumns import SamplePoints, label_map, make_extractor, sample_hypercolumns, sample_xy
-from .losses import MomentLoss, PaletteLoss, RelaxedEMD, SelfSimilarityLoss, StyleTarget
+from .losses import StyleTarget
 from .masks import match_regions
+from .objective import StyleObjective
+from .options import StyleOptions
 from .pyramid import collapse_pyramid, laplacian_pyramid
+
+DEFAULTS = StyleOptions()
 
 
 @dataclass
@@ -59,29 +63,179 @@ def _check_options(alpha: float, size: int, steps: int, lr: float, scales: int, 
         )
 
 
+def _scale_sizes(content: torch.Tensor, style: torch.Tensor, size: int, scales: int) -> list[int]:
+    """The long side at each scale, doubling up to ``size``; refuses images or scales too small for the pyramid."""
+    if min(content.shape[-2:]) < 16 or min(style.shape[-2:]) < 16:
+        raise DataError("content and style images must be at least 16 px on each side")
+    sizes = [size // 2 ** (scales - 1 - i) for i in range(scales)]
+    shortest = min(content.shape[-2:]) * sizes[0] // max(content.shape[-2:])
+    if shortest < 16:  # the 5-band Laplacian pyramid needs 16 px on each side
+        raise ConfigError(
+            "scales", f"the first scale would be {shortest} px on the content's short side (16 needed): use fewer"
+        )
+    return sizes
+
+
+def _regions(
+    content: torch.Tensor, style: torch.Tensor, content_mask: torch.Tensor | None, style_mask: torch.Tensor | None
+) -> tuple[torch.Tensor | None, torch.Tensor | None, int]:
+    """The matched region labels of both images (:func:`match_regions`) and their count; one region without masks."""
+    if (content_mask is None) != (style_mask is None):
+        raise ConfigError("content_mask", "give both content_mask and style_mask, or neither")
+    if content_mask is None or style_mask is None:
+        return None, None, 1
+    for name, mask, img in (("content", content_mask, content), ("style", style_mask, style)):
+        if mask.shape[-2:] != img.shape[-2:]:
+            raise DataError(
+                f"{name} mask is {tuple(mask.shape[-2:])}, {name} image {tuple(img.shape[-2:])}: sizes must match"
+            )
+    return match_regions(content_mask, style_mask)
+
+
+@dataclass
+class _Scale:
+    """One scale's fixed inputs: the resized content, its features and labels, and the style's samples per region."""
+
+    content: torch.Tensor  # (3, h, w)
+    features: list[torch.Tensor]
+    labels: torch.Tensor | None
+    style: list[StyleTarget]
+    style_mean: torch.Tensor  # (3, 1, 1): the style image's mean colour
+
+
+def _prepare_scale(
+    content: torch.Tensor,
+    style: torch.Tensor,
+    long_side: int,
+    labels: tuple[torch.Tensor | None, torch.Tensor | None, int],
+    extractor: nn.Module,
+    gen: torch.Generator,
+    n_style: int,
+    device: str,
+) -> _Scale:
+    """Resize both images to ``long_side``, read their features, and sample the style's hypercolumns per region."""
+    c_img, s_img = _resize_long(content, long_side).to(device), _resize_long(style, long_side).to(device)
+    c_labels, s_labels, n_regions = labels
+    s_hw = tuple(s_img.shape[-2:])
+    c_lab, s_lab = label_map(c_labels, tuple(c_img.shape[-2:])), label_map(s_labels, s_hw)
+    if s_lab is not None:
+        missing = [k for k in range(n_regions) if not (s_lab == k).any() or not (c_lab == k).any()]
+        if missing:
+            raise DataError(f"mask region {missing[0]} vanishes at {long_side} px: use larger regions")
+    with torch.no_grad():
+        s_feats, c_feats = extractor(s_img[None]), extractor(c_img[None])
+        per_region = max(1, n_style // n_regions)
+        style_cols = []
+        for k in range(n_regions):
+            xy = sample_xy(per_region, s_lab, k if s_lab is not None else None, gen, s_hw, distinct=True)
+            style_cols.append(StyleTarget(sample_hypercolumns(s_img[None], s_feats, xy.to(device))))
+    return _Scale(c_img, c_feats, c_lab, style_cols, s_img.mean(dim=(1, 2), keepdim=True))
+
+
+class _Progress:
+    """One bar over all scales (a step's work grows with its pixels, so the ETA spans the run), and
+    the caller's ``on_progress(fraction)``."""
+
+    def __init__(self, steps: int, sizes: list[int], show: bool, on_progress: Callable[[float], None] | None):
+        self.work = [(s / sizes[0]) ** 2 for s in sizes]
+        self.total, self.done, self.on_progress = steps * sum(self.work), 0.0, on_progress
+        self.bar = tqdm(
+            total=self.total,
+            disable=not show,
+            leave=False,
+            dynamic_ncols=True,
+            bar_format="{desc}{percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]",
+        )
+
+    def step(self, scale: int, step: int, record: dict[str, float]) -> None:
+        self.bar.update(self.work[scale])
+        self.done += self.work[scale]
+        if self.on_progress is not None:
+            self.on_progress(self.done / self.total)
+        if step % 10 == 0:
+            self.bar.set_postfix(loss=f"{record['loss']:.3f}", remd=f"{record['remd']:.3f}")
+
+
+def _optimise_scale(
+    scale: _Scale,
+    start: torch.Tensor,
+    objective: StyleObjective,
+    extractor: nn.Module,
+    autocast,
+    gen: torch.Generator,
+    schedule: dict,
+    index: int,
+    progress: _Progress,
+) -> tuple[torch.Tensor, list[dict[str, float]]]:
+    """RMSprop on the Laplacian pyramid of ``start`` for ``schedule["steps"]`` steps; the content samples
+    are drawn afresh every ``resample_every`` steps. Returns the result (clamped) and each step's losses."""
+    bands = [nn.Parameter(b.detach()) for b in laplacian_pyramid(start[None], 5)]
+    opt = torch.optim.RMSprop(bands, lr=schedule["lr"])
+    n_regions, hw = len(scale.style), tuple(scale.content.shape[-2:])
+    resample_every, device, history = schedule["resample_every"], scale.content.device, []
+    xy_regions: list[SamplePoints] = []
+    for step in range(schedule["steps"]):
+        if step % resample_every == 0:
+            share = max(1, schedule["n_samples"] // n_regions)
+            xy_regions = [
+                SamplePoints(
+                    sample_xy(share, scale.labels, k if scale.labels is not None else None, gen, hw).to(device)
+                )
+                for k in range(n_regions)
+            ]
+            with torch.no_grad():
+                objective.set_content(
+                    torch.cat([sample_hypercolumns(scale.content[None], scale.features, xy) for xy in xy_regions])
+                )
+        adapt_threads()  # follows the machine's load where the monge command installed a governor
+        img = collapse_pyramid(bands)
+        with autocast:
+            feats = extractor(img)
+            out_cols = [sample_hypercolumns(img, feats, xy) for xy in xy_regions]
+            if (step % resample_every) % schedule["search_every"] == 0:
+                objective.match(out_cols, scale.style)
+            loss, terms = objective(out_cols, scale.style)
+        if not torch.isfinite(loss):
+            where = f"scale {index + 1}, step {step + 1}"
+            raise DivergenceError(f"the style loss is {loss.item()} at {where}: lower lr (now {schedule['lr']})")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        record = {
+            "scale": index,
+            "loss": loss.item(),
+            **{k: terms[k].item() for k in ("remd", "moment", "palette", "content")},
+        }
+        history.append(record)
+        progress.step(index, step, record)
+    with torch.no_grad():
+        return collapse_pyramid(bands)[0].clamp(-1, 1), history
+
+
 def stylize(
     content: torch.Tensor,
     style: torch.Tensor,
-    alpha: float = 1.0,
-    size: int = 512,
-    steps: int = 250,
-    lr: float = 2e-3,
-    scales: int = 4,
+    alpha: float = DEFAULTS.alpha,
+    size: int = DEFAULTS.size,
+    steps: int = DEFAULTS.steps,
+    lr: float = DEFAULTS.lr,
+    scales: int = DEFAULTS.scales,
     content_mask: torch.Tensor | None = None,
     style_mask: torch.Tensor | None = None,
-    backbone: str | nn.Module = "effnet-lite0",
+    backbone: str | nn.Module = DEFAULTS.backbone,
     n_samples: int = 1024,
     n_style: int = 5000,
     resample_every: int = 10,
-    search_every: int = 5,
-    seed: int = 0,
+    search_every: int = DEFAULTS.search_every,
+    seed: int = DEFAULTS.seed,
     device: str = "auto",
-    precision: str = "auto",
+    precision: str = DEFAULTS.precision,
     progress: bool = True,
     on_scale: Callable[[int, torch.Tensor], None] | None = None,
     on_progress: Callable[[float], None] | None = None,
 ) -> StyleResult:
-    """Restyle ``content`` with ``style`` (both (3, H, W) in [-1, 1]); ``alpha`` weighs content.
+    """Restyle ``content`` with ``style`` (both (3, H, W) in [-1, 1]); ``alpha`` weighs content. The
+    defaults are :class:`~monge.style.options.StyleOptions`'.
 
     The long side grows over ``scales`` scales, doubling up to ``size`` (64, 128, 256, 512 by
     default), ``steps`` RMSprop steps each (lr halved at the last scale). With masks, region k of
@@ -102,134 +256,37 @@ def stylize(
     at each resampling, and reused in between (each step still scores its pairs exactly).
     """
     _check_options(alpha, size, steps, lr, scales, search_every)
-    if min(content.shape[-2:]) < 16 or min(style.shape[-2:]) < 16:
-        raise DataError("content and style images must be at least 16 px on each side")
-    sizes = [size // 2 ** (scales - 1 - i) for i in range(scales)]
-    shortest = min(content.shape[-2:]) * sizes[0] // max(content.shape[-2:])
-    if shortest < 16:  # the 5-band Laplacian pyramid needs 16 px on each side
-        raise ConfigError(
-            "scales", f"the first scale would be {shortest} px on the content's short side (16 needed): use fewer"
-        )
-    if (content_mask is None) != (style_mask is None):
-        raise ConfigError("content_mask", "give both content_mask and style_mask, or neither")
-    if content_mask is not None and style_mask is not None:
-        if content_mask.shape[-2:] != content.shape[-2:]:
-            raise DataError(
-                f"content mask is {tuple(content_mask.shape[-2:])}, content image "
-                f"{tuple(content.shape[-2:])}: sizes must match"
-            )
-        if style_mask.shape[-2:] != style.shape[-2:]:
-            raise DataError(
-                f"style mask is {tuple(style_mask.shape[-2:])}, style image {tuple(style.shape[-2:])}: sizes must match"
-            )
-        c_labels, s_labels, n_regions = match_regions(content_mask, style_mask)
-    else:
-        c_labels, s_labels, n_regions = None, None, 1
+    sizes = _scale_sizes(content, style, size, scales)
+    labels = _regions(content, style, content_mask, style_mask)
     device = resolve_device(device)
     extractor = (make_extractor(backbone) if isinstance(backbone, str) else backbone).to(device).eval()
     autocast = _autocast(torch.device(device), precision)
     gen = torch.Generator().manual_seed(seed)
-    remd, moment, palette, selfsim = RelaxedEMD(), MomentLoss(), PaletteLoss(), SelfSimilarityLoss()
-    content_weight = 16.0 * alpha
-    result, outputs, history = None, [], []
-    # one bar for the whole run; a step's work grows with the pixels, so the ETA spans all scales
-    work = [(s / sizes[0]) ** 2 for s in sizes]
-    total_work, work_done = steps * sum(work), 0.0
-    bar = tqdm(
-        total=total_work,
-        disable=not progress,
-        leave=False,
-        dynamic_ncols=True,
-        bar_format="{desc}{percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]",
-    )
+    objective, bar = StyleObjective(alpha), _Progress(steps, sizes, progress, on_progress)
+    result: torch.Tensor | None = None
+    outputs, history = [], []
     for si, long_side in enumerate(sizes):
-        c_img = _resize_long(content, long_side).to(device)
-        s_img = _resize_long(style, long_side).to(device)
-        hw, s_hw = tuple(c_img.shape[-2:]), tuple(s_img.shape[-2:])
-        c_lab, s_lab = label_map(c_labels, hw), label_map(s_labels, s_hw)
-        if s_lab is not None:
-            missing = [k for k in range(n_regions) if not (s_lab == k).any() or not (c_lab == k).any()]
-            if missing:
-                raise DataError(f"mask region {missing[0]} vanishes at {long_side} px: use larger regions")
-        with torch.no_grad():
-            s_feats, c_feats = extractor(s_img[None]), extractor(c_img[None])
-            per_region = max(1, n_style // n_regions)
-            style_cols = [
-                StyleTarget(
-                    sample_hypercolumns(
-                        s_img[None],
-                        s_feats,
-                        sample_xy(per_region, s_lab, k if s_lab is not None else None, gen, s_hw, distinct=True).to(
-                            device
-                        ),
-                    )
-                )
-                for k in range(n_regions)
-            ]
-        if result is None:  # style mean colour + the content's finest detail band
-            mean_colour = s_img.mean(dim=(1, 2), keepdim=True)
-            start = mean_colour + laplacian_pyramid(c_img[None], 2)[0][0]
+        scale = _prepare_scale(content, style, long_side, labels, extractor, gen, n_style, device)
+        if result is None:  # the style's mean colour + the content's finest detail band
+            start = scale.style_mean + laplacian_pyramid(scale.content[None], 2)[0][0]
         else:
-            start = F.interpolate(result[None], size=hw, mode="bilinear", align_corners=False)[0]
-        bands = [nn.Parameter(b.detach()) for b in laplacian_pyramid(start[None], 5)]
-        opt = torch.optim.RMSprop(bands, lr=lr if si < len(sizes) - 1 else lr / 2)
-        bar.set_description(f"STROTSS scale {si + 1}/{len(sizes)} ({long_side} px)")
-        xy_regions, remd_pairs, palette_pairs = None, [], []
-        for step in range(steps):
-            if step % resample_every == 0:
-                share = max(1, n_samples // n_regions)
-                xy_regions = [
-                    SamplePoints(sample_xy(share, c_lab, k if c_lab is not None else None, gen, hw).to(device))
-                    for k in range(n_regions)
-                ]
-                with torch.no_grad():
-                    c_matrix = selfsim.matrix(
-                        torch.cat([sample_hypercolumns(c_img[None], c_feats, xy) for xy in xy_regions])
-                    )
-            adapt_threads()  # follows the machine's load where the monge command installed a governor
-            img = collapse_pyramid(bands)
-            with autocast:
-                feats = extractor(img)
-                out_cols = [sample_hypercolumns(img, feats, xy) for xy in xy_regions]
-                if (step % resample_every) % search_every == 0:
-                    remd_pairs = [remd.match(o, s) for o, s in zip(out_cols, style_cols)]
-                    palette_pairs = [palette.match(o, s) for o, s in zip(out_cols, style_cols)]
-                l_remd = sum(remd(o, s, p) for o, s, p in zip(out_cols, style_cols, remd_pairs)) / n_regions
-                l_palette = sum(palette(o, s, p) for o, s, p in zip(out_cols, style_cols, palette_pairs)) / n_regions
-                l_moment = sum(moment(o, s) for o, s in zip(out_cols, style_cols)) / n_regions
-                l_content = selfsim.against(torch.cat(out_cols), c_matrix)
-            loss = (content_weight * l_content + l_remd + l_moment + l_palette / max(content_weight, 1.0)) / (
-                content_weight + 2.0
-            )
-            if not torch.isfinite(loss):
-                raise DivergenceError(
-                    f"the style loss is {loss.item()} at scale {si + 1}, step {step + 1}: lower lr (now {lr})"
-                )
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            record = {
-                "scale": si,
-                "loss": loss.item(),
-                "remd": l_remd.item(),
-                "moment": l_moment.item(),
-                "palette": l_palette.item(),
-                "content": l_content.item(),
-            }
-            history.append(record)
-            bar.update(work[si])
-            work_done += work[si]
-            if on_progress is not None:
-                on_progress(work_done / total_work)
-            if step % 10 == 0:
-                bar.set_postfix(loss=f"{record['loss']:.3f}", remd=f"{record['remd']:.3f}")
-        with torch.no_grad():
-            result = collapse_pyramid(bands)[0].clamp(-1, 1)
+            start = F.interpolate(result[None], size=scale.content.shape[-2:], mode="bilinear", align_corners=False)[0]
+        bar.bar.set_description(f"STROTSS scale {si + 1}/{len(sizes)} ({long_side} px)")
+        schedule = {
+            "steps": steps,
+            "lr": lr if si < len(sizes) - 1 else lr / 2,
+            "n_samples": n_samples,
+            "resample_every": resample_every,
+            "search_every": search_every,
+        }
+        result, losses = _optimise_scale(scale, start, objective, extractor, autocast, gen, schedule, si, bar)
+        history += losses
         outputs.append(result.cpu())
         if on_scale is not None:
             on_scale(si, result.cpu())
-        content_weight /= 2.0
-    bar.close()
+        objective.next_scale()
+    bar.bar.close()
+    assert result is not None
     return StyleResult(result.cpu(), outputs, history)
 
 
@@ -239,29 +296,3 @@ def _autocast(device: torch.device, precision: str):
         raise ConfigError("precision", f"{precision!r} is not one of auto, 32, bf16-mixed")
     precision = resolve_precision(precision, device)
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16-mixed")
-
-
-def style_distance(
-    image: torch.Tensor, style: torch.Tensor, extractor: nn.Module, n: int = 1024, seed: int = 0
-) -> float:
-    """Relaxed EMD between hypercolumn samples of two images (lower: closer in style)."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        cols = [
-            sample_hypercolumns(im[None], extractor(im[None]), sample_xy(n, None, None, gen, tuple(im.shape[-2:])))
-            for im in (image, style)
-        ]
-        return float(RelaxedEMD()(*cols))
-
-
-def content_distance(
-    image: torch.Tensor, content: torch.Tensor, extractor: nn.Module, n: int = 1024, seed: int = 0
-) -> float:
-    """Self-similarity loss between two images at the same sampled locations (lower: closer in content)."""
-    gen = torch.Generator().manual_seed(seed)
-    if image.shape[-2:] != content.shape[-2:]:
-        image = F.interpolate(image[None], size=content.shape[-2:], mode="bilinear", align_corners=False)[0]
-    xy = SamplePoints(sample_xy(n, None, None, gen, tuple(content.shape[-2:])))
-    with torch.no_grad():
-        a, b = (sample_hypercolumns(im[None], extractor(im[None]), xy) for im in (image, content))
-        return float(SelfSimilarityLoss()(a, b))

@@ -8,12 +8,12 @@ command-line group; the ``monge train``/``stack``/``ae`` flags are generated fro
 from __future__ import annotations
 
 import json
-from dataclasses import Field, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
 
 from ..errors import ConfigError, DataError
-from ..ot.defaults import COST_NAMES, EXPECTILE, EXPECTILE_WEIGHT, PAIRINGS, SOLVERS
+from ..options import field_type, option
+from ..ot.defaults import COST_NAMES, EXPECTILE, EXPECTILE_WEIGHT, PAIRINGS, SOLVERS, T_STEPS
 
 PRESETS: dict[str, dict] = {
     # the official NOT configuration, for a GPU
@@ -23,7 +23,7 @@ PRESETS: dict[str, dict] = {
         f_width=64,
         f_max_width=512,
         batch_size=64,
-        t_steps=10,
+        t_steps=T_STEPS,
         lr=1e-4,
         map_lr=1e-4,
         residual=False,
@@ -36,7 +36,7 @@ PRESETS: dict[str, dict] = {
         f_width=16,
         f_max_width=128,
         batch_size=32,
-        t_steps=10,
+        t_steps=T_STEPS,
         lr=1e-3,
         map_lr=3e-4,
         residual=True,
@@ -44,14 +44,6 @@ PRESETS: dict[str, dict] = {
     ),  # NHWC: 1.4-1.7x faster convolutions on this CPU
 }
 COSTS = COST_NAMES
-
-
-def option(
-    default: Any, help: str, choices: tuple[str, ...] | None = None, group: str = "model", cli: bool = True
-) -> Any:
-    """A configuration field: its default, help text, allowed values and command-line group.
-    ``cli=False`` keeps a field out of the generated flags (set by a command or a config file)."""
-    return field(default=default, metadata={"help": help, "choices": choices, "group": group, "cli": cli})
 
 
 # what a resumed run may change: schedules, evaluation and hardware, never the model or the data
@@ -258,12 +250,6 @@ class TrainConfig:
     def from_file(cls, path: str | Path) -> TrainConfig:
         """A configuration from a JSON file; errors name the file."""
         return cls.from_dict(read_config_file(path))
-
-
-def field_type(f: Field) -> type:
-    """A configuration field's value type: ``int | None`` -> int (annotations are strings here,
-    under postponed evaluation)."""
-    return {"int": int, "float": float, "str": str, "bool": bool}[str(f.type).split("|")[0].strip()]
 
 
 def read_config_file(path: str | Path) -> dict:

@@ -27,9 +27,9 @@ import torch
 from ..data.domains import Split, open_domain, split_domain
 from ..data.sampling import image_sampler
 from ..errors import DataError, DivergenceError, import_extra
-from ..ot.discrete import MAX_PAIRS, discrete_ot_pairs, pairing_encoder, warm_start
+from ..ot.discrete import MAX_PAIRS, discrete_ot_pairs, fit_to_pairs, pairing_encoder
+from ..ot.trainer import Solver
 from ..runs import (
-    TMP_SUFFIX,
     CSVLog,
     RunLock,
     atomic_write_text,
@@ -41,6 +41,7 @@ from .callbacks import Evaluation, LossLog, scalar_writer
 from .config import TrainConfig
 from .evaluate import Evaluator
 from .factory import build_solver, load_weights
+from .folders import fresh_folder
 
 
 @dataclass
@@ -134,146 +135,123 @@ def train(
         return _train(cfg, resume, progress, data, init, fabric, overwrite)
 
 
-RUN_FILES = {  # what a run writes in its folder
-    *("config.json", "split_source.json", "split_target.json", "losses.csv", "eval.csv", "summary.json"),
-    *("report.html", "report.md", "curve.png", "checkpoints", "samples", "tb", "wandb", ".lock"),
-}
-STACK_FILES = {"mapped_source"}  # what a stack writes into a level's folder before it trains
-STALE = ("split_source.json", "split_target.json", "losses.csv", "eval.csv", "summary.json")
+@dataclass
+class _Resumed:
+    """What a resumed run carries over: the best so far, the data streams' positions, the earlier
+    summary (kept when a resume adds no step) and the torch RNG state (restored just before the game)."""
+
+    state: dict[str, Any]
+    previous: dict[str, Any] = field(default_factory=dict)
+    torch_rng: torch.Tensor | None = None
 
 
-def foreign_files(run: Path) -> list[str]:
-    """The names in ``run`` that a monge run did not write. A run's own names count as monge's only
-    when the folder's ``config.json`` is a run configuration (a ``losses.csv`` of the user's is not),
-    or, for the split lists a stack writes first, when they read as split lists."""
-    if not run.is_dir():
-        return []
-    names = {p.name for p in run.iterdir()}
-    ours = {n for n in names if n in RUN_FILES or n.startswith("target_test_stats_") or n.endswith(TMP_SUFFIX)}
-    if _reads_as(run / "config.json", {"source", "target", "preset"}):
-        return sorted(names - ours)
-    splits = {n for n in ("split_source.json", "split_target.json") if _reads_as(run / n, {"train", "test"})}
-    return sorted(names - splits - STACK_FILES - {".lock"})
+def _resume(solver: Solver, cfg: TrainConfig, run: Path, data_rng: torch.Generator) -> _Resumed:
+    """Load ``run``'s last checkpoint into ``solver`` and ``data_rng``."""
+    path = run / "checkpoints" / "last.pt"
+    ck = load_checkpoint(path)
+    load_weights(solver, ck, path)
+    if (ck["config"].get("lr"), ck["config"].get("map_lr")) != (cfg.lr, cfg.map_lr):
+        solver.set_lr(cfg.lr, cfg.map_lr)  # a changed --lr or --map-lr applies on resume
+    data_rng.set_state(ck["data_rng"])
+    state = {
+        "best_metric": float(ck["best_metric"]),
+        "best_step": int(ck["best_step"]),
+        "streams": [int(v) for v in ck.get("streams", [0, 0])],
+    }
+    previous = json.loads((run / "summary.json").read_text()) if (run / "summary.json").exists() else {}
+    return _Resumed(state, previous, ck["torch_rng"])
 
 
-def _reads_as(path: Path, keys: set[str]) -> bool:
-    """Whether ``path`` is a JSON object holding ``keys``."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and keys <= set(data)
-
-
-def _fresh_folder(run: Path, overwrite: bool) -> None:
-    """Refuse a folder holding files monge did not write (unless ``overwrite``), then remove what a
-    failed earlier attempt left in ``run`` (no checkpoint): its split lists, logs and summary would
-    otherwise be taken for this run's."""
-    foreign = foreign_files(run)
-    if foreign and not overwrite:
-        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-        raise DataError(
-            f"{run}: holds files monge did not write ({shown}); choose an empty or new folder, or pass "
-            "--overwrite to train there anyway (a run's own file names in it are then replaced)"
+def _samplers(cfg: TrainConfig, splits: tuple, data_rng: torch.Generator, streams: list[int], fabric, progress: bool):
+    """The source and target training samplers (in memory or streamed, see :func:`image_sampler`)."""
+    return tuple(
+        image_sampler(
+            split,
+            data_rng,
+            cfg.cache_mb * 2**20,
+            2 * cfg.seed + k,
+            fabric.global_rank,
+            fabric.world_size,
+            cfg.workers,
+            streams[k],
+            fabric.device.type == "cuda",
+            progress,
+            "source" if k == 0 else "target",
         )
-    for name in STALE:
-        (run / name).unlink(missing_ok=True)
+        for k, split in enumerate((splits[0], splits[2]))
+    )
+
+
+def _pairs_and_warm_start(cfg: TrainConfig, solver: Solver, splits: tuple, data_rng: torch.Generator, progress: bool):
+    """The exact discrete OT pairs of the training images, when the warm start or the anchor needs them
+    (and the run still trains): fits the map to them (a fresh run) and anchors it to them. Returns the
+    seconds spent and the warm start's last error (None without one)."""
+    fresh_warm_start = bool(cfg.ot_warm_start) and solver.steps_done == 0
+    if not (fresh_warm_start or cfg.ot_anchor) or solver.steps_done >= cfg.steps:
+        return 0.0, None
+    t0, last_error = time.perf_counter(), None
+    source, target = _first(splits[0], MAX_PAIRS), _first(splits[2], MAX_PAIRS)
+    # data_rng is untouched until here in a fresh run, so a resume draws the same pairs from a
+    # generator seeded alike without moving the restored data stream
+    pair_rng = data_rng if solver.steps_done == 0 else torch.Generator().manual_seed(cfg.seed)
+    xs, ys = discrete_ot_pairs(source, target, generator=pair_rng, encode=pairing_encoder(cfg.ot_pairing))
+    if fresh_warm_start:
+        errors = fit_to_pairs(solver, xs, ys, cfg.ot_warm_start, cfg.batch_size, generator=data_rng, progress=progress)
+        last_error = errors[-1]
+    if cfg.ot_anchor:
+        solver.anchor_to(xs, ys, cfg.ot_anchor, generator=data_rng)
+    return time.perf_counter() - t0, last_error
 
 
 def _train(
     cfg: TrainConfig, resume: bool, progress: bool, data: tuple | None, init: dict | None, fabric, overwrite: bool
 ):
     run = Path(cfg.out)
-    ckpt_dir = run / "checkpoints"
     rank0 = fabric.is_global_zero
-    resuming = resume and (ckpt_dir / "last.pt").exists()
-    if (ckpt_dir / "last.pt").exists() and not resume:
+    last = run / "checkpoints" / "last.pt"
+    resuming = resume and last.exists()
+    if last.exists() and not resume:
         raise DataError(f"{run}: already holds a run; resume it or choose another output folder")
     if rank0 and not resuming:
-        _fresh_folder(run, overwrite)
+        fresh_folder(run, overwrite)
     if fabric.device.type == "cuda":
         torch.backends.cudnn.benchmark = True
 
     torch.manual_seed(cfg.seed)
     data_rng = torch.Generator().manual_seed(cfg.seed)  # the same on every rank: the global batch
     solver = build_solver(cfg, fabric)
-    state: dict[str, Any] = {"best_metric": float("inf"), "best_step": -1, "streams": [0, 0]}
     if init is not None and not resuming:
         solver.T.load_state_dict(init["T"])
         solver.f.load_state_dict(init["f"])
-    previous: dict[str, Any] = {}  # the summary of the run so far, kept when a resume adds no step
-    torch_rng: torch.Tensor | None = None
-    if resuming:
-        ck = load_checkpoint(ckpt_dir / "last.pt")
-        load_weights(solver, ck, ckpt_dir / "last.pt")
-        if (ck["config"].get("lr"), ck["config"].get("map_lr")) != (cfg.lr, cfg.map_lr):
-            solver.set_lr(cfg.lr, cfg.map_lr)  # a changed --lr or --map-lr applies on resume
-        if (run / "summary.json").exists():
-            previous = json.loads((run / "summary.json").read_text())
-        torch_rng = ck["torch_rng"]  # restored just before the game resumes: the set-up below draws from it
-        data_rng.set_state(ck["data_rng"])
-        state = {
-            "best_metric": float(ck["best_metric"]),
-            "best_step": int(ck["best_step"]),
-            "streams": [int(v) for v in ck.get("streams", [0, 0])],
-        }
+    fresh = _Resumed({"best_metric": float("inf"), "best_step": -1, "streams": [0, 0]})
+    resumed = _resume(solver, cfg, run, data_rng) if resuming else fresh
+    state = resumed.state
     fabric.barrier()  # every rank has read the checkpoint before rank 0 may overwrite it
-    src_train, src_test, tgt_train, tgt_test = data if data is not None else open_splits(cfg, run, save=rank0)
-    rank, world = fabric.global_rank, fabric.world_size
-    samplers = tuple(
-        image_sampler(
-            split,
-            data_rng,
-            cfg.cache_mb * 2**20,
-            2 * cfg.seed + k,
-            rank,
-            world,
-            cfg.workers,
-            state["streams"][k],
-            fabric.device.type == "cuda",
-            progress and rank0,
-            "source" if k == 0 else "target",
-        )
-        for k, split in enumerate((src_train, tgt_train))
-    )
+    splits = data if data is not None else open_splits(cfg, run, save=rank0)
+    samplers = _samplers(cfg, splits, data_rng, state["streams"], fabric, progress and rank0)
     callbacks: list = []
     if rank0:
         atomic_write_text(run / "config.json", json.dumps(cfg.to_dict(), indent=2))
-        evaluator = Evaluator(cfg, src_test, tgt_test, run)
+        evaluator = Evaluator(cfg, splits[1], splits[3], run)
         losses_log, eval_log = CSVLog(run / "losses.csv"), CSVLog(run / "eval.csv")
         losses_log.truncate_after(solver.steps_done)
         eval_log.truncate_after(solver.steps_done)
         writer = scalar_writer(run / "tb", solver.steps_done, cfg.logger, cfg.to_dict())
-        baselines = evaluator.baselines(_first(src_train, 1000), _first(tgt_train, 1000))
+        baselines = evaluator.baselines(_first(splits[0], 1000), _first(splits[2], 1000))
         evaluation = Evaluation(evaluator, cfg, state, writer, eval_log, data_rng, samplers, baselines)
         callbacks = [LossLog(losses_log, writer, cfg.log_every, cfg.steps), evaluation]
-    warm_seconds = 0.0  # counted in the run's time: the ladder gives other methods the same wall clock
-    fresh_warm_start = bool(cfg.ot_warm_start) and solver.steps_done == 0
-    if (fresh_warm_start or cfg.ot_anchor) and solver.steps_done < cfg.steps:  # what needs the pairs, if it trains
-        t0 = time.perf_counter()
-        source, target = _first(src_train, MAX_PAIRS), _first(tgt_train, MAX_PAIRS)
-        # data_rng is untouched until here in a fresh run, so a resume draws the same pairs from a
-        # generator seeded alike without moving the restored data stream
-        pair_rng = data_rng if solver.steps_done == 0 else torch.Generator().manual_seed(cfg.seed)
-        xs, ys = discrete_ot_pairs(source, target, generator=pair_rng, encode=pairing_encoder(cfg.ot_pairing))
-        if fresh_warm_start:
-            warm = warm_start(
-                solver, xs, ys, cfg.ot_warm_start, cfg.batch_size, generator=data_rng, progress=progress and rank0
-            )
-            if rank0:
-                writer.add_scalar("warm_start/mse", warm[-1], 0)
-        if cfg.ot_anchor:
-            solver.anchor_to(xs, ys, cfg.ot_anchor, generator=data_rng)
-        warm_seconds = time.perf_counter() - t0
+    # counted in the run's time: the ladder gives other methods the same wall clock
+    warm_seconds, warm_error = _pairs_and_warm_start(cfg, solver, splits, data_rng, progress and rank0)
+    if rank0 and warm_error is not None:
+        writer.add_scalar("warm_start/mse", warm_error, 0)
     start = solver.steps_done
-    if torch_rng is not None:  # augmentations and a weak map's noise continue the interrupted stream
-        torch.set_rng_state(torch_rng)
+    if resumed.torch_rng is not None:  # augmentations and a weak map's noise continue the interrupted stream
+        torch.set_rng_state(resumed.torch_rng)
     try:
         fit = solver.fit(
             samplers[0], samplers[1], cfg.steps, cfg.batch_size, progress=progress and rank0, callbacks=callbacks
         )
     except DivergenceError as err:
-        last = ckpt_dir / "last.pt"
         where = f"resume from the last good checkpoint, {last}" if last.exists() else "no checkpoint was written"
         raise DivergenceError(f"{err}; {where}") from None
     finally:
@@ -286,13 +264,14 @@ def _train(
         steps=solver.steps_done,
         best_step=state["best_step"],
         best=state["best_metric"],
-        final=(evaluation.last or previous.get("final", {})) if rank0 else {},
+        final=(evaluation.last or resumed.previous.get("final", {})) if rank0 else {},
         seconds=round(warm_seconds + fit.seconds, 1),
         steps_per_second=round((solver.steps_done - start) / fit.seconds, 4) if fit.seconds > 0 else None,
-        world_size=world,
-        rank=rank,
+        world_size=fabric.world_size,
+        rank=fabric.global_rank,
         baselines=baselines if rank0 else {},
     )
+    previous = resumed.previous
     if rank0 and solver.steps_done == start and previous:  # nothing new: the run's summary stands
         summary.seconds, summary.steps_per_second = previous.get("seconds", 0.0), previous.get("steps_per_second")
     if rank0:

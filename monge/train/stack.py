@@ -141,6 +141,43 @@ def load_stack(
     return ComposedMap([solver for solver, _ in loaded]), loaded[0][1], level
 
 
+def _stack_meta(path: Path, cfg: TrainConfig, levels: int, warm_start: bool, mapped: str, checkpoint: str) -> dict:
+    """The stack's ``stack.json`` record; an existing one must have been started with the same options."""
+    if path.exists():
+        meta = json.loads(path.read_text())
+        started = (meta["levels"], meta["warm_start"], meta["mapped"], meta.get("checkpoint", "best"))
+        if started != (levels, warm_start, mapped, checkpoint):
+            raise DataError(
+                f"{path}: this stack was started with levels={meta['levels']}, warm_start="
+                f"{meta['warm_start']}, mapped={meta['mapped']}, checkpoint={started[3]}; "
+                "resume it with the same options"
+            )
+    return {
+        "levels": levels,
+        "warm_start": warm_start,
+        "mapped": mapped,
+        "checkpoint": checkpoint,
+        "config": cfg.to_dict(),
+        "best_level": None,
+    }
+
+
+def _level_data(out: Path, k: int, splits: tuple, mapping: ComposedMap, mapped: str, checkpoint: str, fabric) -> tuple:
+    """Level ``k``'s (source train, source test, target train, target test): the source splits mapped
+    through the levels below, written as shards on disk (``mapped="disk"``) or mapped as read ("fly")."""
+    src_train, src_test, tgt_train, tgt_test = splits
+    if mapped == "fly":
+        return MappedSource(src_train, mapping), MappedSource(src_test, mapping), tgt_train, tgt_test
+    shards = level_dir(out, k) / "mapped_source"
+    if fabric.is_global_zero:  # only rank 0 writes shards: only it reads the earlier checkpoints' fingerprint
+        maps_id = _maps_id(out, k, checkpoint)
+        for part, source in (("train", src_train), ("test", src_test)):
+            if not _shards_current(shards / part, maps_id):  # missing, or an earlier level changed
+                ShardSource.write(source, mapping, shards / part, maps_id=maps_id)
+    fabric.barrier()
+    return ShardSource(shards / "train"), ShardSource(shards / "test"), tgt_train, tgt_test
+
+
 def train_stack(
     cfg: TrainConfig,
     levels: int = 3,
@@ -166,48 +203,18 @@ def train_stack(
     rank0 = fabric.is_global_zero
     out = Path(cfg.out)
     meta_path = out / "stack.json"
-    if meta_path.exists():
-        meta = json.loads(meta_path.read_text())
-        started = (meta["levels"], meta["warm_start"], meta["mapped"], meta.get("checkpoint", "best"))
-        if started != (levels, warm_start, mapped, checkpoint):
-            raise DataError(
-                f"{meta_path}: this stack was started with levels={meta['levels']}, warm_start="
-                f"{meta['warm_start']}, mapped={meta['mapped']}, checkpoint={started[3]}; "
-                "resume it with the same options"
-            )
-    meta = {
-        "levels": levels,
-        "warm_start": warm_start,
-        "mapped": mapped,
-        "checkpoint": checkpoint,
-        "config": cfg.to_dict(),
-        "best_level": None,
-    }
+    meta = _stack_meta(meta_path, cfg, levels, warm_start, mapped, checkpoint)
     if rank0:
         level_dir(out, 0).mkdir(parents=True, exist_ok=True)
         atomic_write_text(meta_path, json.dumps(meta, indent=2))
     fabric.barrier()
 
     level_cfgs = [TrainConfig.from_dict({**cfg.to_dict(), "out": str(level_dir(out, k))}) for k in range(levels)]
-    src_train, src_test, tgt_train, tgt_test = open_splits(level_cfgs[0], level_dir(out, 0), save=rank0)
+    splits = open_splits(level_cfgs[0], level_dir(out, 0), save=rank0)
     solvers: list[Solver] = []
     for k, level_cfg in enumerate(level_cfgs):
         run = level_dir(out, k)
-        if k == 0:
-            data = (src_train, src_test, tgt_train, tgt_test)
-        else:
-            mapping = ComposedMap(solvers)
-            if mapped == "disk":
-                shards = run / "mapped_source"
-                if rank0:  # only rank 0 writes shards: only it reads the earlier checkpoints' fingerprint
-                    maps_id = _maps_id(out, k, checkpoint)
-                    for part, source in (("train", src_train), ("test", src_test)):
-                        if not _shards_current(shards / part, maps_id):  # missing, or an earlier level changed
-                            ShardSource.write(source, mapping, shards / part, maps_id=maps_id)
-                fabric.barrier()
-                data = (ShardSource(shards / "train"), ShardSource(shards / "test"), tgt_train, tgt_test)
-            else:
-                data = (MappedSource(src_train, mapping), MappedSource(src_test, mapping), tgt_train, tgt_test)
+        data = splits if k == 0 else _level_data(out, k, splits, ComposedMap(solvers), mapped, checkpoint, fabric)
         if not _level_done(run, cfg.steps):
             resume = (run / "checkpoints" / "last.pt").exists()
             init = None
@@ -221,7 +228,7 @@ def train_stack(
     meta["best_level"] = min(table, key=lambda r: r["min"])["level"]
     if rank0:
         atomic_write_text(meta_path, json.dumps(meta, indent=2))
-        _write_composed_grid(out / "stack_grid.png", solvers, src_test, tgt_test, cfg.grid_images)
+        _write_composed_grid(out / "stack_grid.png", solvers, splits[1], splits[3], cfg.grid_images)
         write_stack_report(out, table, baselines, f"{cfg.source} -> {cfg.target}")
     fabric.barrier()
     return {

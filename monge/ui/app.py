@@ -59,18 +59,51 @@ def _examples(folder: Path | None) -> list[list[str]]:
     return [[c, s] for c, s in zip(*listing)]
 
 
-def build_app(workdir: str | Path | None = None, examples: str | Path | None = None) -> Any:
-    """The Gradio Blocks of the app; ``workdir`` holds each job's files (a temporary folder by default)."""
-    import gradio as gr
+def _style_layout(gr: Any, examples: Path | None, defaults: StyleOptions) -> dict[str, Any]:
+    """The style tab's components by name: the two editors, the options, the buttons and the outputs."""
+    brush = gr.Brush(
+        colors=[_hex(c) for c in BRUSH_COLOURS.values()], default_color=_hex(BRUSH_COLOURS["red"]), color_mode="fixed"
+    )
+    gr.Markdown(
+        "Upload a content and a style image. To guide the transfer, paint regions with the same brush "
+        "colours on both: region *k* of the content takes its style from the region of the same colour "
+        "in the style image (unpainted parts form one more region)."
+    )
+    ui: dict[str, Any] = {}
+    with gr.Row():
+        ui["content"] = gr.ImageEditor(
+            label="content", brush=brush, eraser=gr.Eraser(), format="png", elem_id="content"
+        )
+        ui["style"] = gr.ImageEditor(label="style", brush=brush, eraser=gr.Eraser(), format="png", elem_id="style")
+    pairs = _examples(examples)
+    if pairs:
+        gr.Examples(pairs, [ui["content"], ui["style"]], label="examples")
+    with gr.Row():
+        ui["alpha"] = gr.Slider(
+            0.0, 4.0, value=defaults.alpha, step=0.125, label="alpha (content weight)", elem_id="alpha"
+        )
+        ui["size"] = gr.Slider(
+            32, 1024, value=defaults.size, step=32, label="output size (long side, px)", elem_id="size"
+        )
+        ui["steps"] = gr.Slider(10, 400, value=defaults.steps, step=10, label="steps per scale", elem_id="steps")
+        ui["scales"] = gr.Slider(1, 5, value=defaults.scales, step=1, label="scales", elem_id="scales")
+        ui["backbone"] = gr.Dropdown(["effnet-lite0", "vgg16"], value=defaults.backbone, label="backbone")
+        ui["seed"] = gr.Number(value=defaults.seed, precision=0, label="seed")
+    with gr.Row():
+        ui["run"] = gr.Button("Run", variant="primary", elem_id="run-style")
+        ui["cancel"] = gr.Button("Cancel", elem_id="cancel-style")
+    ui["status"] = gr.Markdown(elem_id="style-status")
+    with gr.Row():
+        ui["scales_out"] = gr.Gallery(label="each scale as it finishes", columns=5, height=260, format="png")
+        ui["result"] = gr.Image(label="result", type="filepath", format="png", elem_id="style-result")
+    ui["files"] = gr.File(label="downloads: result PNG, style.json, everything zipped", file_count="multiple")
+    return ui
 
-    from .translate_job import open_map, read_uploads, translate
 
-    root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="monge-ui-"))
-    root.mkdir(parents=True, exist_ok=True)
-    defaults = StyleOptions()
-
-    def fail(err: Exception) -> gr.Error:
-        return gr.Error(str(err), duration=None)
+def _style_tab(gr: Any, root: Path, examples: Path | None) -> None:
+    """The style-transfer tab: two image editors (paint regions to guide the transfer), the options
+    (the ``interactive`` preset of :class:`StyleOptions`), a live gallery of scales, downloads."""
+    defaults = StyleOptions.preset("interactive")
 
     def run_style(
         content_value: dict | None,
@@ -88,7 +121,8 @@ def build_app(workdir: str | Path | None = None, examples: str | Path | None = N
             content, content_mask, notice_c = editor_image(content_value, "content image")
             style, style_mask, notice_s = editor_image(style_value, "style image")
             check_masks(content_mask, style_mask)
-            options = StyleOptions(
+            options = StyleOptions.preset(
+                "interactive",
                 alpha=float(alpha),
                 size=int(size),
                 steps=int(steps),
@@ -97,7 +131,7 @@ def build_app(workdir: str | Path | None = None, examples: str | Path | None = N
                 seed=int(seed),
             )
         except (MongeError, ValueError) as err:
-            raise fail(err) from None
+            raise gr.Error(str(err), duration=None) from None
         notices = " ".join(n for n in (notice_c, notice_s) if n)
         regions = "guided by the painted regions" if content_mask is not None else "no regions painted"
         header = f"Running at {options.size} px, {options.scales} scales, {regions}. {notices}".strip()
@@ -129,11 +163,24 @@ def build_app(workdir: str | Path | None = None, examples: str | Path | None = N
                     )
                     yield done.strip(), list(scales_done), str(result), [str(result), str(style_file), str(bundle)]
         except MongeError as err:
-            raise fail(err) from None
+            raise gr.Error(str(err), duration=None) from None
 
     def cancel_style(request: gr.Request) -> str:
         _cancel_event(request).set()
         return "Cancelled."
+
+    ui = _style_layout(gr, examples, defaults)
+    event = ui["run"].click(
+        run_style,
+        [ui[k] for k in ("content", "style", "alpha", "size", "steps", "scales", "backbone", "seed")],
+        [ui[k] for k in ("status", "scales_out", "result", "files")],
+    )
+    ui["cancel"].click(cancel_style, None, ui["status"], cancels=[event], queue=False)
+
+
+def _translation_tab(gr: Any, root: Path) -> None:
+    """The translation tab: a run, stack or exported map folder, uploaded images or a zip, a gallery and a zip out."""
+    from .translate_job import open_map, read_uploads, translate
 
     def run_translate(folder: str, level: str, draws: int, files: list[str] | None) -> tuple:
         try:
@@ -144,72 +191,39 @@ def build_app(workdir: str | Path | None = None, examples: str | Path | None = N
             names, x = read_uploads(files or [], opened.size)
             rows, archive = translate(opened, names, x, root / f"translate-{uuid.uuid4().hex[:8]}")
         except (MongeError, ValueError, OSError) as err:
-            raise fail(err) from None
+            raise gr.Error(str(err), duration=None) from None
         gallery = [(_enlarged(row), name) for row, name in zip(rows, names)]
         text = f"{opened.description}. Each row: source | {' | '.join(opened.titles)}. {len(names)} images."
         return text, gallery, str(archive)
 
-    brush = gr.Brush(
-        colors=[_hex(c) for c in BRUSH_COLOURS.values()], default_color=_hex(BRUSH_COLOURS["red"]), color_mode="fixed"
+    gr.Markdown(
+        "Give a trained run folder (`monge train`), a stack (`monge stack`) or an exported map "
+        "(`monge export`), then upload images or a zip of images."
     )
+    with gr.Row():
+        folder_in = gr.Textbox(label="run, stack or exported map folder", elem_id="run-folder")
+        level_in = gr.Textbox(value="best", label="stack level (a number, or best)", elem_id="level")
+        draws_in = gr.Slider(1, 8, value=3, step=1, label="draws of a stochastic map")
+    uploads = gr.File(label="images or a zip", file_count="multiple", type="filepath", elem_id="translate-files")
+    go = gr.Button("Translate", variant="primary", elem_id="run-translate")
+    translate_status = gr.Markdown(elem_id="translate-status")
+    rows_out = gr.Gallery(label="source | mapped", columns=2, height=400, format="png", elem_id="translate-gallery")
+    zip_out = gr.File(label="download all (zip)")
+    go.click(run_translate, [folder_in, level_in, draws_in, uploads], [translate_status, rows_out, zip_out])
+
+
+def build_app(workdir: str | Path | None = None, examples: str | Path | None = None) -> Any:
+    """The Gradio Blocks of the app; ``workdir`` holds each job's files (a temporary folder by default)."""
+    import gradio as gr
+
+    root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="monge-ui-"))
+    root.mkdir(parents=True, exist_ok=True)
     with gr.Blocks(title="monge") as app:
         gr.Markdown("# monge\nOptimal-transport image translation and STROTSS style transfer.")
         with gr.Tab("Style transfer"):
-            gr.Markdown(
-                "Upload a content and a style image. To guide the transfer, paint regions with the same brush "
-                "colours on both: region *k* of the content takes its style from the region of the same colour "
-                "in the style image (unpainted parts form one more region)."
-            )
-            with gr.Row():
-                content_in = gr.ImageEditor(
-                    label="content", brush=brush, eraser=gr.Eraser(), format="png", elem_id="content"
-                )
-                style_in = gr.ImageEditor(label="style", brush=brush, eraser=gr.Eraser(), format="png", elem_id="style")
-            pairs = _examples(Path(examples) if examples else None)
-            if pairs:
-                gr.Examples(pairs, [content_in, style_in], label="examples")
-            with gr.Row():
-                alpha = gr.Slider(
-                    0.0, 4.0, value=defaults.alpha, step=0.125, label="alpha (content weight)", elem_id="alpha"
-                )
-                size = gr.Slider(32, 1024, value=256, step=32, label="output size (long side, px)", elem_id="size")
-                steps = gr.Slider(10, 400, value=defaults.steps, step=10, label="steps per scale", elem_id="steps")
-                scales = gr.Slider(1, 5, value=3, step=1, label="scales", elem_id="scales")
-                backbone = gr.Dropdown(["effnet-lite0", "vgg16"], value=defaults.backbone, label="backbone")
-                seed = gr.Number(value=defaults.seed, precision=0, label="seed")
-            with gr.Row():
-                run_btn = gr.Button("Run", variant="primary", elem_id="run-style")
-                cancel_btn = gr.Button("Cancel", elem_id="cancel-style")
-            style_status = gr.Markdown(elem_id="style-status")
-            with gr.Row():
-                scales_out = gr.Gallery(label="each scale as it finishes", columns=5, height=260, format="png")
-                result_out = gr.Image(label="result", type="filepath", format="png", elem_id="style-result")
-            files_out = gr.File(label="downloads: result PNG, style.json, everything zipped", file_count="multiple")
-            event = run_btn.click(
-                run_style,
-                [content_in, style_in, alpha, size, steps, scales, backbone, seed],
-                [style_status, scales_out, result_out, files_out],
-            )
-            cancel_btn.click(cancel_style, None, style_status, cancels=[event], queue=False)
+            _style_tab(gr, root, Path(examples) if examples else None)
         with gr.Tab("Translation"):
-            gr.Markdown(
-                "Give a trained run folder (`monge train`), a stack (`monge stack`) or an exported map "
-                "(`monge export`), then upload images or a zip of images."
-            )
-            with gr.Row():
-                folder_in = gr.Textbox(label="run, stack or exported map folder", elem_id="run-folder")
-                level_in = gr.Textbox(value="best", label="stack level (a number, or best)", elem_id="level")
-                draws_in = gr.Slider(1, 8, value=3, step=1, label="draws of a stochastic map")
-            uploads = gr.File(
-                label="images or a zip", file_count="multiple", type="filepath", elem_id="translate-files"
-            )
-            go = gr.Button("Translate", variant="primary", elem_id="run-translate")
-            translate_status = gr.Markdown(elem_id="translate-status")
-            rows_out = gr.Gallery(
-                label="source | mapped", columns=2, height=400, format="png", elem_id="translate-gallery"
-            )
-            zip_out = gr.File(label="download all (zip)")
-            go.click(run_translate, [folder_in, level_in, draws_in, uploads], [translate_status, rows_out, zip_out])
+            _translation_tab(gr, root)
     app.queue(default_concurrency_limit=1)  # one job at a time; the rest wait in line
     app.monge_workdir = root
     return app

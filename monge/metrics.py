@@ -72,11 +72,28 @@ class FeatureStats:
             with np.load(path) as d:
                 if "features" not in d and {"mu", "sigma"} <= set(d.keys()):
                     mu, sigma = np.asarray(d["mu"], np.float64), np.asarray(d["sigma"], np.float64)
-                    return cls(mu, sigma, np.zeros((2, 0), np.float32), EXTERNAL_INCEPTION, 0)
-                key = str(d["images_key"]) if "images_key" in d else ""
-                return cls(d["mu"], d["sigma"], d["features"], str(d["backbone_id"]), int(d["size"]), key)
+                    stats = cls(mu, sigma, np.zeros((2, 0), np.float32), EXTERNAL_INCEPTION, 0)
+                else:
+                    key = str(d["images_key"]) if "images_key" in d else ""
+                    stats = cls(d["mu"], d["sigma"], d["features"], str(d["backbone_id"]), int(d["size"]), key)
         except (OSError, KeyError, ValueError) as err:
             raise DataError(f"{path}: not a statistics file of monge, pytorch-fid or clean-fid ({err})") from None
+        stats.check(path)
+        return stats
+
+    def check(self, path: str | Path) -> None:
+        """Refuse statistics that no image set gives: mis-shaped, non-finite, or external ones that are
+        not Inception's 2,048 pool features."""
+        mu, sigma = np.asarray(self.mu), np.asarray(self.sigma)
+        d = mu.shape[0] if mu.ndim == 1 else -1
+        if d < 1 or sigma.shape != (d, d):
+            raise DataError(f"{path}: mu has shape {mu.shape} and sigma {sigma.shape}; expected (d,) and (d, d)")
+        if self.features.size and (self.features.ndim != 2 or self.features.shape[1] != d):
+            raise DataError(f"{path}: features have shape {self.features.shape}; expected (n, {d})")
+        if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
+            raise DataError(f"{path}: mu or sigma holds NaN or infinite values")
+        if self.backbone_id == EXTERNAL_INCEPTION and d != 2048:
+            raise DataError(f"{path}: pytorch-fid / clean-fid statistics are 2048-d Inception features; this is {d}-d")
 
 
 def frechet_terms(

@@ -112,6 +112,14 @@ class RunLock:
             self.fh = None
 
 
+def remove_if_empty(folder: Path) -> None:
+    """Remove ``folder`` if nothing is in it (a refused run's ``--out``), else leave it as it is."""
+    try:
+        folder.rmdir()
+    except OSError:  # not empty, or already gone
+        pass
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write a text file atomically."""
 
@@ -133,11 +141,14 @@ def load_checkpoint(path: str | Path) -> dict:
     import torch
 
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise DataError(f"{path}: no such checkpoint") from None
     except Exception as err:  # a torn or foreign file
         raise DataError(f"{path}: not a readable monge checkpoint ({err})") from None
+    if not isinstance(state, dict) or not isinstance(state.get("config"), dict) or "solver" not in state:
+        raise DataError(f"{path}: not a monge checkpoint (expected a dict with its config and solver state)")
+    return state
 
 
 class CSVLog:

@@ -61,4 +61,6 @@ def test_monge_train_defaults_are_the_demos_recipe():
     demo, plain = demo_config(), TrainConfig(source="emoji:twitter", target="emoji:google", steps=300)
     recipe = ("f_net", "augment", "ema", "lr", "map_lr", "lr_schedule", "ot_warm_start", "ot_pairing", "ot_anchor")
     assert {k: getattr(demo, k) for k in recipe} == {k: getattr(plain, k) for k in recipe}
-    assert (plain.f_net, plain.ot_warm_start, plain.ot_anchor, plain.lr_schedule) == ("effnet", 500, 0.01, "cosine")
+    assert (plain.f_net, plain.ot_warm_start, plain.ot_anchor, plain.lr_schedule) == ("effnet", 2000, 0.01, "cosine")
+    short = TrainConfig(source="emoji:twitter", target="emoji:google", steps=3)
+    assert short.ot_warm_start == 40  # a short run's warm start shrinks with it

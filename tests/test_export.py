@@ -143,3 +143,37 @@ def test_export_refuses_a_run_folder_and_another_maps_export(run, tmp_path, caps
     assert main(["export", str(run), "--out", str(tmp_path / "other")]) == 2
     assert "not a monge export" in capsys.readouterr().err
     assert json.loads((tmp_path / "other" / "config.json").read_text()) == {"my": "settings"}
+
+
+TAMPERED = {  # what a damaged or hand-edited export's config.json may hold, and the word the refusal names
+    "no config": (lambda m: m.pop("config"), "'config' must be"),
+    "config a list": (lambda m: m.__setitem__("config", [1, 2]), "'config' must be"),
+    "z_channels a string": (lambda m: m.__setitem__("z_channels", "x"), "'z_channels' is 'x'"),
+    "z_channels 5": (lambda m: m.__setitem__("z_channels", 5), "'z_channels' is 5"),
+    "z_std NaN": (lambda m: m.__setitem__("z_std", float("nan")), "'z_std' is nan"),
+    "a 42 T-weight UNet": (lambda m: m["config"].__setitem__("unet_base", 100000), "unet_base: 100000 gives a net"),
+    "another width": (lambda m: m["config"].__setitem__("unet_base", 8), "weights do not fit"),
+    "size a word": (lambda m: m["config"].__setitem__("size", "big"), "size: 'big' is not an int"),
+    "a list": (lambda m: m.clear() or None, "format"),
+}
+
+
+@pytest.mark.parametrize("case", list(TAMPERED))
+def test_a_tampered_export_is_refused_in_one_line_naming_the_file(run, tmp_path, case):
+    assert main(["export", str(run), "--out", str(tmp_path / "map")]) == 0
+    meta = json.loads((tmp_path / "map" / "config.json").read_text())
+    edit, words = TAMPERED[case]
+    edit(meta)
+    (tmp_path / "map" / "config.json").write_text(json.dumps([meta] if case == "a list" else meta))
+    with pytest.raises(DataError, match="config.json|model.safetensors") as err:
+        monge.load_map(tmp_path / "map")
+    assert words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_checkpoint_that_is_not_a_dict_is_refused_naming_it(run, tmp_path):
+    import shutil
+
+    shutil.copytree(run, tmp_path / "run")
+    torch.save(torch.zeros(3), tmp_path / "run" / "checkpoints" / "best.pt")
+    with pytest.raises(DataError, match="best.pt: not a monge checkpoint"):
+        monge.load_map(tmp_path / "run")

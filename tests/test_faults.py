@@ -252,6 +252,8 @@ def test_a_checkpoint_of_another_architecture_is_named_as_such(tmp_path, capsys,
         (["--lr", "100"], "--lr"),
         (["--lr", "nan"], "--lr"),
         (["--test-fraction", "1.5"], "--test-fraction"),
+        (["--unet-base", "100000"], "--unet-base"),  # refused by its size, before 360 GB are asked for
+        (["--f-width", "1000000", "--f-max-width", "1000000"], "--f-width"),
     ],
 )
 def test_bad_training_options_exit_2_naming_the_flag(capsys, tiny_domains, tmp_path, flags, named):
@@ -415,3 +417,25 @@ def test_a_photo_loads_upright_and_a_huge_image_is_refused_before_decoding(tmp_p
     monkeypatch.setattr(images, "MAX_PIXELS", 100)
     with pytest.raises(DataError, match=r"phone.jpg: 20 x 10 pixels, more than the limit of 100 .*MONGE_MAX_PIXELS"):
         load_image(tmp_path / "phone.jpg")
+
+
+def test_a_refused_run_leaves_no_empty_folder_and_resume_without_a_run_says_so(capsys, tmp_path):
+    assert main(["train", "--source", str(tmp_path / "nothere"), "--target", "x", "--out", str(tmp_path / "r")]) == 2
+    _one_error_line(capsys, "nothere")
+    assert not (tmp_path / "r").exists()
+    assert main(["train", "--resume", "--out", str(tmp_path / "r")]) == 2
+    _one_error_line(capsys, "--resume", "no run to resume")
+
+
+@pytest.mark.parametrize(
+    "arrays,words",
+    [
+        ({"mu": np.zeros((3, 4)), "sigma": np.eye(5)}, "expected (d,) and (d, d)"),
+        ({"mu": np.zeros(10), "sigma": np.eye(10)}, "2048-d Inception features; this is 10-d"),
+        ({"mu": np.full(2048, np.nan), "sigma": np.eye(2048)}, "NaN or infinite"),
+    ],
+)
+def test_statistics_no_image_set_gives_are_refused_naming_the_file(capsys, tmp_path, arrays, words):
+    np.savez(tmp_path / "s.npz", **arrays)
+    assert main(["metrics", "fd", str(tmp_path / "s.npz"), str(tmp_path / "s.npz")]) == 2
+    _one_error_line(capsys, "s.npz", words)

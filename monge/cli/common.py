@@ -138,6 +138,10 @@ def config_from_args(args: argparse.Namespace, resumable: bool = True, defaults:
             print(f"resume: {flag(key)} {old} -> {new}", file=sys.stderr)
         return resumed
     merged = {**base, **flags, "out": str(out)}
+    if resumable and getattr(args, "resume", False) and not (merged.get("source") or merged.get("target")):
+        raise ConfigError(
+            "resume", f"{out}: holds no run to resume (no config.json); give --out of a run, or --source and --target"
+        )
     for key in ("source", "target"):
         if not merged.get(key):
             raise ConfigError(key, "is required (a folder, .h5, .zip, ROOT:A/ROOT:B or emoji:STYLE)")

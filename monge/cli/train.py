@@ -98,7 +98,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--steps",
         type=int,
         default=demo_defaults["steps"],
-        help="game steps (default: %(default)s); the warm start takes 5/3 as many updates",
+        help="game steps (default: %(default)s); the warm start takes 2,000 updates (40/3 as many when fewer)",
     )
     demo.add_argument("--eval-images", type=int, default=demo_defaults["eval_images"], help="default: %(default)s")
     demo.add_argument("--seed", type=int, default=demo_defaults["seed"], help="default: %(default)s")

@@ -15,6 +15,10 @@ from ..errors import ConfigError, DataError
 from ..options import field_type, option
 from ..ot.defaults import COST_NAMES, EXPECTILE, EXPECTILE_WEIGHT, PAIRINGS, SOLVERS, T_STEPS
 
+# the warm start's default length: on Sans -> Serif glyphs (150 steps, seed 0) 2,000 updates took the
+# held-out MSE from 0.036 to 0.027 and the two-sample accuracy from 93 % to 60 % against 250 updates
+WARM_START_UPDATES = 2000
+
 PRESETS: dict[str, dict] = {
     # the official NOT configuration, for a GPU
     "paper": dict(
@@ -106,7 +110,8 @@ class TrainConfig:
     ot_warm_start: int = option(
         None,
         "map updates fitting T to the exact discrete OT pairs of the training images (cost: ot_pairing) "
-        "before the game starts from there (default: 5/3 of steps; 0: off, the game starts at the identity)",
+        "before the game starts from there (default: 2000, or 40/3 of steps when fewer; 0: off, the game starts "
+        "at the identity)",
     )
     ot_anchor: float = option(
         0.01,
@@ -180,8 +185,8 @@ class TrainConfig:
             if getattr(self, key) is None:
                 setattr(self, key, value)
         self._check_types()
-        if self.ot_warm_start is None:  # the warm start scales with the game: 500 updates for 300 steps
-            self.ot_warm_start = max(1, self.steps * 5 // 3)
+        if self.ot_warm_start is None:  # fit the pairs well (2,000 updates) before the game; short runs scale it down
+            self.ot_warm_start = max(1, min(WARM_START_UPDATES, self.steps * 40 // 3))
         if self.size < 16 or self.size % 16:
             raise ConfigError("size", f"{self.size} is not a positive multiple of 16 (the UNet halves it 4 times)")
         if not 0 <= self.ema < 1:

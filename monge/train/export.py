@@ -13,13 +13,14 @@ is as safe to open as an image.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from ..runs import atomic_write, atomic_write_text, prepare_folder
 from .config import TrainConfig
 from .factory import build_map, checkpoint_path, load_solver
@@ -159,6 +160,20 @@ def _check_export_folder(out: Path, meta: dict) -> None:
         raise DataError(f"{out}: holds the export of another map; export into a folder of its own (--out)")
 
 
+def _check_meta(path: Path, meta: object) -> None:
+    """Refuse an export's ``config.json`` that is not what :func:`export_map` writes, naming the field."""
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise DataError(f"{path}: format {found!r}, expected {FORMAT}")
+    if not isinstance(meta.get("config"), dict):
+        raise DataError(f"{path}: 'config' must be the run's configuration, a JSON object")
+    z_channels, z_std = meta.get("z_channels"), meta.get("z_std")
+    if type(z_channels) is not int or z_channels not in (0, 1):
+        raise DataError(f"{path}: 'z_channels' is {z_channels!r}; expected 0 (deterministic) or 1 (stochastic)")
+    if type(z_std) not in (int, float) or not 0 < z_std < math.inf:
+        raise DataError(f"{path}: 'z_std' is {z_std!r}; expected a positive number")
+
+
 def load_map(path: str | Path, device: str | None = None, which: str = "best") -> TranslationMap:
     """A map from an exported folder (``config.json`` + ``model.safetensors``) or from a run folder
     (its ``best``/``last`` checkpoint)."""
@@ -177,14 +192,17 @@ def load_map(path: str | Path, device: str | None = None, which: str = "best") -
         state = load_file(path / WEIGHTS)
     except (OSError, ValueError, SafetensorError) as err:
         raise DataError(f"{path}: not a readable exported map ({err})") from None
-    if meta.get("format") != FORMAT:
-        raise DataError(f"{path / CONFIG}: format {meta.get('format')!r}, expected {FORMAT}")
-    cfg = TrainConfig.from_dict({**meta["config"], "device": device or "auto"})
-    net = build_map(cfg, meta["z_channels"])
+    _check_meta(path / CONFIG, meta)
+    try:
+        cfg = TrainConfig.from_dict({**meta["config"], "device": device or "auto"})
+        net = build_map(cfg, meta["z_channels"])
+    except ConfigError as err:
+        raise DataError(f"{path / CONFIG}: {err}") from None
     if cfg.channels_last:  # the layout it was trained in: the same convolution kernels, the same outputs
         net = net.to(memory_format=torch.channels_last)
     try:
         net.load_state_dict(state)
     except RuntimeError as err:
-        raise DataError(f"{path / WEIGHTS}: weights do not fit the map its config describes ({err})") from None
+        first = next((line.strip() for line in str(err).splitlines() if "size mismatch" in line), str(err))
+        raise DataError(f"{path / WEIGHTS}: weights do not fit the map its config describes ({first})") from None
     return TranslationMap(net.to(cfg.device).eval(), cfg, meta["z_channels"], meta["z_std"], "exported")

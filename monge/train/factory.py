@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -21,12 +23,34 @@ from ..threads import adapt_threads
 from .config import TrainConfig
 
 
+def _fits_in_memory(make: Callable[[], torch.nn.Module], option: str, value: object) -> torch.nn.Module:
+    """``make()``, after checking on the meta device (no memory used) that the net, its gradients and
+    Adam's two moments fit in this machine's memory; else a ConfigError naming ``option``."""
+    with torch.device("meta"):
+        count = sum(p.numel() for p in make().parameters())
+    need, have = 16 * count, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if need > have:
+        raise ConfigError(
+            option, f"{value} gives a net of {count / 1e9:.1f} G weights ({need / 2**30:.0f} GiB to train), "
+            f"more than this machine's {have / 2**30:.0f} GiB of memory",
+        )  # fmt: skip
+    return make()
+
+
 def build_map(cfg: TrainConfig, z_channels: int = 0) -> torch.nn.Module:
     """The map network of a configuration: a UNet (noise channels as extra inputs) or an auto-encoder."""
     if cfg.map_net == "unet":
-        return UNet(3 + z_channels, 3, cfg.unet_base, residual=cfg.residual, norm=cfg.norm)
+        return _fits_in_memory(
+            lambda: UNet(3 + z_channels, 3, cfg.unet_base, residual=cfg.residual, norm=cfg.norm),
+            "unet_base",
+            cfg.unet_base,
+        )
     if cfg.map_net == "autoencoder" and not z_channels:
-        return ConvAutoEncoder(cfg.size, 3, cfg.latent, width=2 * cfg.unet_base, norm=cfg.norm)
+        return _fits_in_memory(
+            lambda: ConvAutoEncoder(cfg.size, 3, cfg.latent, width=2 * cfg.unet_base, norm=cfg.norm),
+            "unet_base",
+            cfg.unet_base,
+        )
     raise ConfigError(
         "map_net", f"{cfg.map_net} with the {cfg.cost} cost: expected unet, or autoencoder with a deterministic cost"
     )
@@ -38,7 +62,11 @@ def build_solver(cfg: TrainConfig, fabric=None) -> Solver:
     cost = make_cost(cfg.cost, **({"gamma": cfg.gamma} if cfg.cost == "weak" else {}))
     z_channels = 1 if cost.stochastic else 0
     T = build_map(cfg, z_channels)
-    f: torch.nn.Module = ResNetPotential(cfg.size, 3, cfg.f_width, cfg.f_max_width)
+    f: torch.nn.Module = _fits_in_memory(
+        lambda: ResNetPotential(cfg.size, 3, cfg.f_width, cfg.f_max_width),
+        "f_width",
+        f"{cfg.f_width} (with f_max_width {cfg.f_max_width})",
+    )
     if cfg.f_net.startswith("effnet"):
         features = EffNetPotential(width=4 * cfg.f_width, input_size=max(64, cfg.size))
         f = SumPotential(features, f) if cfg.f_net == "effnet+resnet" else features
@@ -103,8 +131,11 @@ def load_solver(run: str | Path, which: str = "best", device: str | None = None)
     state = load_checkpoint(path)
     single = {"devices": 1, "num_nodes": 1, "sync_batchnorm": False, "compile": False}  # inference: one device
     # the device given, else the best one here (a run trained on a GPU maps on a laptop's CPU)
-    cfg = TrainConfig.from_dict({**state["config"], **single, "device": device or "auto"})
-    solver = build_solver(cfg)
+    try:
+        cfg = TrainConfig.from_dict({**state["config"], **single, "device": device or "auto"})
+        solver = build_solver(cfg)
+    except ConfigError as err:
+        raise DataError(f"{path}: {err}") from None
     load_weights(solver, state, path)
     solver.map_net.eval()
     return solver, cfg

@@ -35,6 +35,7 @@ from ..runs import (
     atomic_write_text,
     load_checkpoint,
     prepare_folder,
+    remove_if_empty,
     remove_stale_temporaries,
 )
 from .callbacks import Evaluation, LossLog, scalar_writer
@@ -129,10 +130,16 @@ def train(
     fabric = fabric or make_fabric(cfg.device, cfg.devices, cfg.num_nodes, cfg.precision)
     if not fabric.is_global_zero:
         return _train(cfg, resume, progress, data, init, fabric, overwrite)
+    created = not run.exists()
     prepare_folder(run, "out")
-    with RunLock(run):
-        remove_stale_temporaries(run)
-        return _train(cfg, resume, progress, data, init, fabric, overwrite)
+    try:
+        with RunLock(run):
+            remove_stale_temporaries(run)
+            return _train(cfg, resume, progress, data, init, fabric, overwrite)
+    except BaseException:
+        if created:  # a run refused before it wrote anything leaves no empty folder behind
+            remove_if_empty(run)
+        raise
 
 
 @dataclass

@@ -29,7 +29,9 @@ def test_export_and_load_round_trip_bit_exactly(run, tmp_path, capsys):
     capsys.readouterr()
     assert main(["export", str(run), "--out", str(tmp_path / "map"), "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert result["files"] == ["config.json", "model.safetensors"]
+    assert result["files"] == ["README.md", "config.json", "model.safetensors"]
+    card = (tmp_path / "map" / "README.md").read_text()  # the model card: recipe, scores beside the identity, use
+    assert card.startswith("---\nlibrary_name: monge") and "identity (baseline)" in card and "from_pretrained" in card
     meta = json.loads((tmp_path / "map" / "config.json").read_text())
     assert meta["weight_average"] is True and meta["z_channels"] == (1 if "weak" in str(run) else 0)
 
@@ -85,18 +87,32 @@ def test_hub_round_trip_offline(run, tmp_path, monkeypatch):
     def upload_folder(self, *, repo_id, folder_path, **kw):
         uploaded.update(repo=repo_id, files=sorted(p.name for p in Path(folder_path).iterdir()))
         uploaded["weights"] = (Path(folder_path) / "model.safetensors").read_bytes()
+        uploaded["card"] = (Path(folder_path) / "README.md").read_text()
         return f"https://huggingface.co/{repo_id}/commit/0"
 
     monkeypatch.setattr(hub.HfApi, "create_repo", create_repo)
     monkeypatch.setattr(hub.HfApi, "upload_folder", upload_folder)
-    monge.push_to_hub(run, "someone/tiny-map")  # a run: exported on the way
+    assert main(["push", str(run), "someone/tiny-map", "--json"]) == 0  # a run: exported on the way
     assert uploaded["repo"] == "someone/tiny-map"
     assert {"config.json", "model.safetensors", "README.md"} <= set(uploaded["files"])
+    assert uploaded["card"].startswith("---\nlibrary_name: monge")  # our card, not the mixin's generic one
     from safetensors.torch import load as load_bytes
 
     pushed, exported = load_bytes(uploaded["weights"]), load_bytes((folder / "model.safetensors").read_bytes())
     diff = [k for k in exported if not torch.equal(pushed[k], exported[k])]
     assert pushed.keys() == exported.keys() and not diff, diff
+
+
+def test_from_pretrained_reads_a_local_folder_without_the_hub_extra(run, tmp_path, monkeypatch):
+    import sys
+
+    folder = monge.export_map(run, tmp_path / "map")
+    monkeypatch.setitem(sys.modules, "huggingface_hub", None)  # as if the [hub] extra were not installed
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    torch.manual_seed(0)
+    expected = monge.load_map(folder).map(x)
+    torch.manual_seed(0)
+    assert torch.equal(monge.from_pretrained(folder).map(x), expected)
 
 
 def test_a_loaded_map_takes_every_common_image_form_and_answers_in_range(run, tmp_path):

@@ -32,6 +32,7 @@ def cmd_translate(args: argparse.Namespace) -> None:
             raise ConfigError("level", f"{run} is a single run, not a stack")
         tmap = load_map(run, args.device, args.checkpoint)
         cfg, level, checkpoint, draw = tmap.config, None, tmap.origin, tmap.sample
+    torch.manual_seed(args.seed)  # a stochastic map's noise: the same draws for the same seed, however it loaded
     out = Path(args.out)
     prepare_folder(out, "out")
     names_out = OutputNames(out)
@@ -80,6 +81,14 @@ def cmd_export(args: argparse.Namespace) -> None:
     files = sorted(p.name for p in out.iterdir())
     size = sum((out / f).stat().st_size for f in files)
     result = {"out": str(out), "files": files, "bytes": size, "checkpoint": args.checkpoint}
+    report(args, result, list(result.items()))
+
+
+def cmd_push(args: argparse.Namespace) -> None:
+    from ..train.hub import push_to_hub
+
+    url = push_to_hub(args.run, args.repo, args.checkpoint, private=args.private, commit_message=args.message)
+    result = {"repo": args.repo, "url": str(url), "checkpoint": args.checkpoint}
     report(args, result, list(result.items()))
 
 
@@ -154,12 +163,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json(dec)
     dec.set_defaults(func=cmd_decode)
 
-    ex = sub.add_parser("export", help="write a run's map as config.json + model.safetensors, to share or load")
+    ex = sub.add_parser(
+        "export", help="write a run's map as config.json + model.safetensors + a model card, to share or load"
+    )
     ex.add_argument("run", help="run folder")
     ex.add_argument("--out", required=True, help="output folder")
     ex.add_argument("--checkpoint", default="best", choices=["best", "last"])
     add_json(ex)
     ex.set_defaults(func=cmd_export)
+
+    push = sub.add_parser("push", help="upload a run's map (exported first) or an exported map to the Hugging Face Hub")
+    push.add_argument("run", help="run folder, or a folder written by monge export")
+    push.add_argument("repo", help="Hub repository id, e.g. you/twitter2google (created if missing)")
+    push.add_argument("--checkpoint", default="best", choices=["best", "last"], help="a run's checkpoint to export")
+    push.add_argument("--private", action="store_true", help="create the repository private")
+    push.add_argument("--message", default="Upload a monge map", help="the commit message")
+    add_json(push)
+    push.set_defaults(func=cmd_push)
 
     tl = sub.add_parser("translate", help="map images through a trained run or an exported map")
     tl.add_argument("run", help="run folder, stack folder, or a folder written by monge export")
@@ -170,6 +190,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     tl.add_argument("--level", default="best", help="for a stack: apply levels 0..K (default: the best level)")
     tl.add_argument("--batch-size", type=positive_int, default=64, help="images per forward pass (default: 64)")
     tl.add_argument("--html", action="store_true", help="also write index.html: each input beside its outputs")
+    tl.add_argument("--seed", type=int, default=0, help="seed of a stochastic map's noise draws (default: 0)")
     tl.add_argument("--h5-key")
     tl.add_argument("--device")
     add_json(tl)

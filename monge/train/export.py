@@ -24,8 +24,10 @@ from ..errors import ConfigError, DataError
 from ..runs import atomic_write, atomic_write_text, prepare_folder
 from .config import TrainConfig
 from .factory import build_map, checkpoint_path, load_solver
+from .model_card import model_card
 
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
+CARD = "README.md"  # the model card: the Hub's page of the map
 FORMAT = "monge-map/1"
 
 
@@ -141,6 +143,7 @@ def export_map(run: str | Path, out: str | Path, which: str = "best") -> Path:
     _check_export_folder(out, meta)
     atomic_write(out / WEIGHTS, lambda tmp: save_file(state, tmp, metadata={"format": "pt", "monge": FORMAT}))
     atomic_write_text(out / CONFIG, json.dumps(meta, indent=2))
+    atomic_write_text(out / CARD, model_card(Path(run), meta))
     return out
 
 

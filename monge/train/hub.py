@@ -5,8 +5,8 @@
 
 Both go through ``huggingface_hub``'s :class:`~huggingface_hub.ModelHubMixin`, so the Hub's
 caching, revisions, tokens and offline mode (``HF_HUB_OFFLINE=1``) behave as in other libraries.
-A repository holds exactly what ``monge export`` writes (``config.json``, ``model.safetensors``)
-plus the model card the mixin writes.
+A repository holds exactly what ``monge export`` writes: ``config.json``, ``model.safetensors`` and
+the model card ``README.md``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import import_extra
-from .export import CONFIG, WEIGHTS, TranslationMap, export_map, load_map
+from .export import CARD, CONFIG, WEIGHTS, TranslationMap, export_map, load_map
 
 try:
     from huggingface_hub import ModelHubMixin, hf_hub_download
@@ -35,8 +35,9 @@ class HubMap(ModelHubMixin):
         self.folder = Path(folder)
 
     def _save_pretrained(self, save_directory: Path) -> None:
-        for name in (CONFIG, WEIGHTS):
-            shutil.copyfile(self.folder / name, Path(save_directory) / name)
+        for name in (CONFIG, WEIGHTS, CARD):  # the card is ours: the mixin writes its own only without one
+            if (self.folder / name).exists():
+                shutil.copyfile(self.folder / name, Path(save_directory) / name)
 
     @classmethod
     def _from_pretrained(
@@ -69,7 +70,9 @@ class HubMap(ModelHubMixin):
 
 def from_pretrained(repo_or_folder: str | Path, device: str | None = None, **hub_options) -> TranslationMap:
     """A map from a Hub repository id or a local exported folder (``hub_options``: revision, cache_dir,
-    token, local_files_only, force_download)."""
+    token, local_files_only, force_download). A local folder needs no ``[hub]`` extra."""
+    if Path(repo_or_folder).is_dir():
+        return load_map(repo_or_folder, device)
     _require_hub()
     return load_map(HubMap.from_pretrained(repo_or_folder, **hub_options).folder, device)
 

@@ -1,6 +1,6 @@
 """The translation suite: one recipe on every task with hidden pairs (emoji both ways, DejaVu fonts).
 
-    python benchmarks/suite.py --seeds 0 1 --steps 300 --out results/suite
+    python benchmarks/suite.py --seeds 0 1 --steps 150 --out results/suite
     python benchmarks/suite.py --tasks sans-serif serif-sans --recipe '{"solver": "enot"}' --out results/suite-enot
 
 The same as ``monge bench suite`` (see :mod:`monge.bench.suite`): per task and seed, the map is

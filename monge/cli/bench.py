@@ -73,7 +73,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     suite.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS), help="default: all")
     suite.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="default: 0 1")
-    suite.add_argument("--steps", type=positive_int, default=300, help="training steps of each map (default: 300)")
+    suite.add_argument(
+        "--steps",
+        type=positive_int,
+        default=150,
+        help="training steps of each map (default: 150: about 5 minutes of one CPU core)",
+    )
     suite.add_argument(
         "--recipe", default="{}", help='JSON of training options on top of the defaults, e.g. \'{"solver": "enot"}\''
     )

@@ -136,6 +136,8 @@ def test_a_loaded_map_takes_every_common_image_form_and_answers_in_range(run, tm
         m([1, 2, 3])
     big = Image.fromarray(np.full((40, 30, 3), 200, np.uint8))
     assert m.translate_image(big).size == (16, 16) and m.translate_image(big, keep_size=True).size == (30, 40)
+    big.save(tmp_path / "big.png")  # a path works as the README shows, at the map's size or the file's
+    assert m.translate_image(tmp_path / "big.png", keep_size=True).size == (30, 40)
 
 
 def test_a_map_with_damaged_weights_refuses_to_answer(run):

@@ -106,14 +106,17 @@ class TranslationMap:
     __call__ = map
 
     def translate_image(self, image, keep_size: bool = False):
-        """A PIL image through the map, as a PIL image: at the map's size, or at the input's with
-        ``keep_size``."""
+        """A PIL image (or an image file's path) through the map, as a PIL image: at the map's size, or
+        at the input's with ``keep_size``."""
         from PIL import Image
 
         from ..data.images import tensor_to_uint8
 
         out = Image.fromarray(tensor_to_uint8(self.map(image)[0]))
-        return out.resize(image.size, Image.Resampling.LANCZOS) if keep_size else out
+        if not keep_size:
+            return out
+        size = image.size if isinstance(image, Image.Image) else Image.open(image).size
+        return out.resize(size, Image.Resampling.LANCZOS)
 
     def __repr__(self) -> str:
         kind = f"stochastic, {self.z_channels} noise channel(s)" if self.z_channels else "deterministic"

@@ -125,7 +125,7 @@ def tiny_run(tmp_path_factory, tiny_domains):
 
 
 def test_translation_rows_and_zip(tiny_run, tiny_domains, tmp_path):
-    opened = open_map(tiny_run)
+    opened = open_map(tiny_run, root=tiny_run.parent)
     assert opened.titles == ["T(x)"] and opened.size == 16
     files = [str(p) for p in sorted(Path(tiny_domains[0]).glob("*.png"))[:3]]
     with zipfile.ZipFile(tmp_path / "more.zip", "w") as zf:
@@ -143,7 +143,11 @@ def test_translation_rows_and_zip(tiny_run, tiny_domains, tmp_path):
 
 def test_translation_refuses_non_runs_and_non_images(tmp_path, tiny_run):
     with pytest.raises(DataError, match="not a run"):
-        open_map(tmp_path)
+        open_map(tmp_path, root=tmp_path)
+    with pytest.raises(DataError, match="outside the folder this app serves"):
+        open_map(tiny_run, root=tmp_path)  # a folder the page's server does not serve
+    with pytest.raises(DataError, match="outside the folder this app serves"):
+        open_map("../..", root=tmp_path)
     (tmp_path / "notes.png").write_bytes(b"plain text")
     with pytest.raises(DataError, match="notes.png"):
         read_uploads([tmp_path / "notes.png"], 16)
@@ -164,12 +168,12 @@ def test_a_stack_shows_every_level_and_a_weak_map_several_draws(tmp_path, tiny_d
         == 0
     )
     x = torch.rand(2, 3, 16, 16) * 2 - 1
-    opened = open_map(stack, level=1)
+    opened = open_map(stack, level=1, root=tmp_path)
     assert opened.titles == ["level 0", "level 1"]
     level0, level1 = opened.stages(x)
     assert not torch.allclose(level0, level1)  # the second level maps the first one's output on
-    assert open_map(stack, level=0).titles == ["level 0"]
-    draws = open_map(weak, draws=3)
+    assert open_map(stack, level=0, root=tmp_path).titles == ["level 0"]
+    draws = open_map(weak, draws=3, root=tmp_path)
     assert draws.titles == ["T(x) draw 1", "T(x) draw 2", "T(x) draw 3"]
     first, second, _ = draws.stages(x)
     assert not torch.allclose(first, second)  # a stochastic map: each draw its own noise

@@ -50,7 +50,7 @@ def app_url(tmp_path_factory):
     from monge.ui.app import build_app
 
     workdir = tmp_path_factory.mktemp("ui-work")
-    app = build_app(workdir)
+    app = build_app(workdir, runs_root=tmp_path_factory.getbasetemp())  # the runs the tests train live there
     port = _free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, allowed_paths=[str(workdir)])
     yield f"http://127.0.0.1:{port}", workdir
@@ -151,6 +151,9 @@ def test_translation_shows_rows_survives_bad_files_and_serves_on(page, tiny_run,
     page.locator("#translate-files input[type=file]").set_input_files(str(inputs / "content.png"))
     page.locator("#run-translate").click()
     page.get_by_text("not a run").first.wait_for(timeout=30_000)
+    page.locator("#run-folder textarea, #run-folder input").first.fill("/etc")  # the server's own folders stay shut
+    page.locator("#run-translate").click()
+    page.get_by_text("outside the folder this app serves").first.wait_for(timeout=30_000)
     page.locator("#run-folder textarea, #run-folder input").first.fill(str(tiny_run))
     page.locator("#translate-files input[type=file]").set_input_files(str(inputs / "notes.png"))
     page.locator("#run-translate").click()

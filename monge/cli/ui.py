@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..errors import ConfigError, import_extra
 
@@ -14,7 +15,9 @@ def cmd_ui(args: argparse.Namespace) -> None:
     if not 0 < args.port < 65536:
         raise ConfigError("port", f"{args.port} is not a TCP port (1-65535)")
     print(f"monge ui: serving on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
-    serve(args.host, args.port, args.workdir, args.examples)
+    if not Path(args.runs_root).is_dir():
+        raise ConfigError("runs_root", f"{args.runs_root}: no such folder")
+    serve(args.host, args.port, args.workdir, args.examples, args.runs_root)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,4 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     ui.add_argument("--port", type=int, default=7860)
     ui.add_argument("--workdir", help="folder for each job's files (default: a new temporary folder)")
     ui.add_argument("--examples", help="a folder with content/ and style/ images to offer as examples")
+    ui.add_argument(
+        "--runs-root",
+        default=".",
+        help="the translation tab opens only run, stack and map folders inside this one (default: the current folder)",
+    )
     ui.set_defaults(func=cmd_ui)

@@ -178,7 +178,7 @@ def _style_tab(gr: Any, root: Path, examples: Path | None) -> None:
     ui["cancel"].click(cancel_style, None, ui["status"], cancels=[event], queue=False)
 
 
-def _translation_tab(gr: Any, root: Path) -> None:
+def _translation_tab(gr: Any, root: Path, runs_root: Path) -> None:
     """The translation tab: a run, stack or exported map folder, uploaded images or a zip, a gallery and a zip out."""
     from .translate_job import open_map, read_uploads, translate
 
@@ -187,7 +187,7 @@ def _translation_tab(gr: Any, root: Path) -> None:
             level = (level or "best").strip()
             if level != "best" and not level.isdigit():
                 raise ConfigError("level", f"stack level {level!r}: give a number or best")
-            opened = open_map(folder, None if level == "best" else int(level), int(draws))
+            opened = open_map(folder, None if level == "best" else int(level), int(draws), runs_root)
             names, x = read_uploads(files or [], opened.size)
             rows, archive = translate(opened, names, x, root / f"translate-{uuid.uuid4().hex[:8]}")
         except (MongeError, ValueError, OSError) as err:
@@ -201,7 +201,7 @@ def _translation_tab(gr: Any, root: Path) -> None:
         "(`monge export`), then upload images or a zip of images."
     )
     with gr.Row():
-        folder_in = gr.Textbox(label="run, stack or exported map folder", elem_id="run-folder")
+        folder_in = gr.Textbox(label=f"run, stack or exported map folder (under {runs_root})", elem_id="run-folder")
         level_in = gr.Textbox(value="best", label="stack level (a number, or best)", elem_id="level")
         draws_in = gr.Slider(1, 8, value=3, step=1, label="draws of a stochastic map")
     uploads = gr.File(label="images or a zip", file_count="multiple", type="filepath", elem_id="translate-files")
@@ -212,8 +212,11 @@ def _translation_tab(gr: Any, root: Path) -> None:
     go.click(run_translate, [folder_in, level_in, draws_in, uploads], [translate_status, rows_out, zip_out])
 
 
-def build_app(workdir: str | Path | None = None, examples: str | Path | None = None) -> Any:
-    """The Gradio Blocks of the app; ``workdir`` holds each job's files (a temporary folder by default)."""
+def build_app(
+    workdir: str | Path | None = None, examples: str | Path | None = None, runs_root: str | Path = "."
+) -> Any:
+    """The Gradio Blocks of the app; ``workdir`` holds each job's files (a temporary folder by default);
+    the translation tab opens only folders inside ``runs_root`` (default: the current folder)."""
     import gradio as gr
 
     root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="monge-ui-"))
@@ -223,13 +226,19 @@ def build_app(workdir: str | Path | None = None, examples: str | Path | None = N
         with gr.Tab("Style transfer"):
             _style_tab(gr, root, Path(examples) if examples else None)
         with gr.Tab("Translation"):
-            _translation_tab(gr, root)
+            _translation_tab(gr, root, Path(runs_root).resolve())
     app.queue(default_concurrency_limit=1)  # one job at a time; the rest wait in line
     app.monge_workdir = root
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 7860, workdir: str | None = None, examples: str | None = None) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    workdir: str | None = None,
+    examples: str | None = None,
+    runs_root: str = ".",
+) -> None:
     """Build the app and serve it until interrupted."""
-    app = build_app(workdir, examples)
+    app = build_app(workdir, examples, runs_root)
     app.launch(server_name=host, server_port=port, allowed_paths=[str(app.monge_workdir)], footer_links=["api"])

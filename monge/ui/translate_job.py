@@ -29,11 +29,26 @@ class OpenedMap:
     description: str
 
 
-def open_map(folder: str | Path, level: int | None = None, draws: int = 3) -> OpenedMap:
-    """A NOT run, an exported map or a stack (up to ``level``, default its best) as an :class:`OpenedMap`."""
-    folder = Path(str(folder).strip())
-    if not folder.is_dir():
-        raise DataError(f"{folder}: no such folder")
+MAX_UPLOADED_IMAGES = 1000  # per request: a page shows them all, and one job runs at a time
+
+
+def served_folder(folder: str | Path, root: str | Path) -> Path:
+    """``folder`` (relative ones under ``root``), refused unless it lies inside ``root``: a page served
+    to others never opens the server's other folders."""
+    root = Path(root).resolve()
+    given = Path(str(folder).strip())
+    path = (given if given.is_absolute() else root / given).resolve()
+    if path != root and root not in path.parents:
+        raise DataError(f"{given}: outside the folder this app serves ({root}); start monge ui --runs-root there")
+    if not path.is_dir():
+        raise DataError(f"{given}: no such folder under {root}")
+    return path
+
+
+def open_map(folder: str | Path, level: int | None = None, draws: int = 3, root: str | Path = ".") -> OpenedMap:
+    """A NOT run, an exported map or a stack (up to ``level``, default its best) inside ``root``, as an
+    :class:`OpenedMap`."""
+    folder = served_folder(folder, root)
     if (folder / "stack.json").exists():
         from ..train.stack import load_stack
 
@@ -81,6 +96,8 @@ def read_uploads(paths: Sequence[str | Path], size: int) -> tuple[list[str], tor
             raise DataError(f"{path.name}: holds no images")
         names += [f"{path.stem}/{n}" if len(source) > 1 else path.stem for n in source.names]
         images += batch
+        if len(images) > MAX_UPLOADED_IMAGES:
+            raise DataError(f"{path.name}: more than {MAX_UPLOADED_IMAGES} images in one request; send fewer at a time")
     if not images:
         raise DataError("no images uploaded")
     return names, torch.stack(images)

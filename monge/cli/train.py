@@ -6,6 +6,7 @@ import argparse
 import inspect
 from pathlib import Path
 
+from ..train.config import TrainConfig
 from .common import add_config_options, add_json, config_from_args, report
 
 
@@ -129,6 +130,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     ae = sub.add_parser("ae", help="train a NOT auto-encoder (P to P through a bottleneck) or its plain baseline")
     ae.add_argument("--data", help="the images (same forms as --source)")
-    ae.add_argument("--latent", type=int, default=64, help="bottleneck size")
+    latent = TrainConfig.__dataclass_fields__["latent"].default
+    ae.add_argument("--latent", type=int, default=latent, help=f"bottleneck size (default: {latent})")
     ae.add_argument("--baseline", action="store_true", help="the plain auto-encoder: the cost alone, no potential")
     _add_run_options(ae, "runs/ae", cmd_ae, exclude=("source", "target"), choices={"cost": ("l2", "l1", "perceptual")})

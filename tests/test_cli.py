@@ -174,11 +174,30 @@ def test_style_and_demo_commands(tmp_path, capsys, monkeypatch):
     assert (tmp_path / "demo" / "report.html").stat().st_mode & 0o777 == 0o666 & ~mask
 
 
-def test_public_api_names_resolve():
+def test_public_api_names_resolve_to_documented_objects_and_work_together():
+    import importlib
+
+    import torch
+
     import monge
 
-    for name in monge.__all__:
-        assert getattr(monge, name) is not None, name
+    for name, module in monge._EXPORTS.items():  # each name is its module's own object, documented
+        value = getattr(monge, name)
+        assert value is getattr(importlib.import_module(f"monge.{module}"), name), name
+        assert callable(value) and (value.__doc__ or "").strip(), name
+    assert issubclass(monge.ConfigError, monge.MongeError) and issubclass(monge.DataError, monge.MongeError)
+    torch.manual_seed(0)
+    x, y = torch.randn(256, 2), torch.randn(256, 2) + 3
+    for solver in (
+        monge.NOT(monge.MLP(2, 2), monge.MLP(2, 1), monge.make_cost("strong"), t_steps=2, lr=1e-2),
+        monge.ENOT(monge.ResidualMLP(2, 2), monge.MLP(2, 1), monge.QuadraticCost(), lr=1e-2),
+    ):
+        before = monge.l2_uvp(solver.map(x), x + 3, float(y.var(0).sum()))
+        solver.fit(x, y, steps=60, batch_size=64, progress=False)
+        assert monge.l2_uvp(solver.map(x), x + 3, float(y.var(0).sum())) < before  # the map moved towards x + 3
+    mean, _ = monge.kid(torch.randn(40, 8).numpy(), (torch.randn(40, 8) + 2).numpy(), subset_size=20)
+    assert mean > 0
+    assert monge.TrainConfig(source="emoji:twitter", target="emoji:google").steps > 0
 
 
 def test_help_does_not_import_torch():

@@ -439,3 +439,23 @@ def test_statistics_no_image_set_gives_are_refused_naming_the_file(capsys, tmp_p
     np.savez(tmp_path / "s.npz", **arrays)
     assert main(["metrics", "fd", str(tmp_path / "s.npz"), str(tmp_path / "s.npz")]) == 2
     _one_error_line(capsys, "s.npz", words)
+
+
+def test_save_stats_into_a_folder_is_refused_before_any_encoding(capsys, tmp_path, tiny_domains):
+    (tmp_path / "stats").mkdir()
+    a, b = tiny_domains
+    assert main(["metrics", "fd", a, b, "--size", "16", "--save-stats", str(tmp_path / "stats")]) == 2
+    line = _one_error_line(capsys, "--save-stats", "a folder; give a file name")
+    assert "monge-tmp" not in line  # no internal temporary name
+
+
+def test_an_unmatched_mask_colour_is_named_as_a_real_colour(capsys, tmp_path):
+    green, red = np.full((32, 32, 3), 255, np.uint8), np.full((32, 32, 3), 255, np.uint8)
+    green[:16], red[:16] = (0, 255, 0), (255, 0, 0)
+    Image.fromarray(green).save(tmp_path / "cm.png")
+    Image.fromarray(red).save(tmp_path / "sm.png")
+    Image.fromarray(np.full((32, 32, 3), 90, np.uint8)).save(tmp_path / "c.png")
+    argv = ["style", str(tmp_path / "c.png"), str(tmp_path / "c.png"), "--out", str(tmp_path / "o.png")]
+    argv += ["--content-mask", str(tmp_path / "cm.png"), "--style-mask", str(tmp_path / "sm.png"), "--size", "32"]
+    assert main([*argv, "--scales", "1", "--steps", "1"]) == 2
+    _one_error_line(capsys, "#00ff00", "#ff0000")  # colours a person can read, each channel within 0-255

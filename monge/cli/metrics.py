@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from ..errors import ConfigError, DataError
 from .common import add_json, report
@@ -76,6 +77,12 @@ def cmd_metrics(args: argparse.Namespace) -> None:
         }
         report(args, pairs, list(pairs.items()))
         return
+    if args.save_stats:  # before the encoding: a bad name must not cost the whole run
+        target = Path(args.save_stats)
+        if target.is_dir():
+            raise ConfigError("save_stats", f"{target}: a folder; give a file name, e.g. {target / 'stats.npz'}")
+        if not target.parent.is_dir():
+            raise ConfigError("save_stats", f"{target.parent}: no such folder")
     extractor = load_backbone(args.backbone, args.weights)
     t0 = time.perf_counter()
     sa, sb = _stats_for(args.a, args, extractor), _stats_for(args.b, args, extractor)

@@ -39,6 +39,12 @@ def mask_regions(mask: torch.Tensor, name: str = "mask") -> tuple[torch.Tensor, 
     return labels.view(mask.shape[1:]), dominant / 127.5 - 1
 
 
+def _hex(colour: torch.Tensor) -> str:
+    """A region colour (3,) in [-1, 1] as ``#rrggbb`` (bin centres may lie past 255: clamped)."""
+    r, g, b = ((colour + 1) * 127.5).round().clamp(0, 255).int().tolist()
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
 def match_regions(content_mask: torch.Tensor, style_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Content and style region labels with shared ids: each content colour must appear in the style mask."""
     c_labels, c_cols = mask_regions(content_mask, name="content mask")
@@ -47,8 +53,11 @@ def match_regions(content_mask: torch.Tensor, style_mask: torch.Tensor) -> tuple
     nearest = d.argmin(1)
     far = d.min(1).values > 0.35
     if far.any():
-        colour = ((c_cols[far][0] + 1) * 127.5).round().int().tolist()
-        raise DataError(f"content mask colour {colour} has no matching region in the style mask")
+        found = ", ".join(_hex(c) for c in s_cols)
+        raise DataError(
+            f"content mask colour {_hex(c_cols[far][0])} has no region of that colour in the style mask "
+            f"(its colours: {found})"
+        )
     remap = torch.full((len(s_cols),), -1, dtype=torch.long)
     remap[nearest] = torch.arange(len(c_cols))
     return c_labels, remap[s_labels], len(c_cols)

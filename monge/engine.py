@@ -54,8 +54,14 @@ def tune_cpu_allocator(keep_bytes: int = ALLOCATOR_KEEP_BYTES) -> bool:
 
 def resolve_device(device: str) -> str:
     """``auto`` -> ``cuda`` where a CUDA GPU is visible, else ``mps`` on Apple silicon, else ``cpu``;
-    any other name is returned as given."""
+    any other name is returned as given, but a device this machine lacks (CUDA on a CPU build, or no
+    GPU visible) is refused by name."""
     if device != "auto":
+        kind = device.split(":")[0]
+        if kind == "cuda" and not torch.cuda.is_available():
+            raise ConfigError("device", f"{device}: this PyTorch has no CUDA, or sees no GPU; use cpu or auto")
+        if kind == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise ConfigError("device", f"{device}: Apple's MPS is not available here; use cpu or auto")
         return device
     if torch.cuda.is_available():
         return "cuda"

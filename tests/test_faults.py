@@ -459,3 +459,18 @@ def test_an_unmatched_mask_colour_is_named_as_a_real_colour(capsys, tmp_path):
     argv += ["--content-mask", str(tmp_path / "cm.png"), "--style-mask", str(tmp_path / "sm.png"), "--size", "32"]
     assert main([*argv, "--scales", "1", "--steps", "1"]) == 2
     _one_error_line(capsys, "#00ff00", "#ff0000")  # colours a person can read, each channel within 0-255
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA: --device cuda is valid here")
+def test_a_device_this_machine_lacks_is_refused_by_its_flag(capsys, tmp_path, tiny_domains, trained):
+    assert main(["translate", str(trained), tiny_domains[0], "--out", str(tmp_path / "o"), "--device", "cuda"]) == 2
+    _one_error_line(capsys, "--device", "no CUDA")
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_empty_weights_file_is_named_not_a_traceback(capsys, tmp_path, tiny_domains):
+    (tmp_path / "empty.pth").write_bytes(b"")
+    a, b = tiny_domains
+    argv = ["metrics", "fd", a, b, "--size", "16", "--backbone", "inception", "--weights", str(tmp_path / "empty.pth")]
+    assert main(argv) == 2
+    _one_error_line(capsys, "empty.pth", "not a readable weights file")

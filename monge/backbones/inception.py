@@ -153,7 +153,12 @@ class InceptionFID(FeatureExtractor):
         self.Mixed_6d, self.Mixed_6e = _InceptionC(768, 160), _InceptionC(768, 192)
         self.Mixed_7a = _InceptionD(768)
         self.Mixed_7b, self.Mixed_7c = _InceptionE(1280, max_pool=False), _InceptionE(2048, max_pool=True)
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as err:  # empty, torn or not a weights file: said in one line
+            raise DataError(f"{path}: not a readable weights file ({type(err).__name__}: {err})") from None
+        if not isinstance(state, dict):
+            raise DataError(f"{path}: not a weights file (a {type(state).__name__}, not a dict of tensors)")
         missing = set(self.state_dict()) - set(state)
         if missing:
             raise DataError(

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..engine import resolve_device
 from ..errors import ConfigError, DataError
 from ..runs import atomic_write, atomic_write_text, prepare_folder
 from .config import TrainConfig
@@ -187,6 +188,7 @@ def load_map(path: str | Path, device: str | None = None, which: str = "best") -
     from safetensors.torch import load_file
 
     path = Path(path)
+    device = resolve_device(device or "auto")  # the caller's device: refused as such, not as the file's
     if not (path / WEIGHTS).exists():
         if not (path / "checkpoints").exists():
             raise DataError(f"{path}: neither an exported map ({WEIGHTS}) nor a run folder (checkpoints/)")

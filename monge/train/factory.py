@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from ..engine import resolve_device
 from ..errors import ConfigError, DataError, DivergenceError
 from ..ot.augment import Augment
 from ..ot.autoencoder import ConvAutoEncoder, ReconstructionSolver
@@ -127,6 +128,7 @@ def save_checkpoint(path: Path, solver: Solver, cfg: TrainConfig, data_rng: torc
 
 def load_solver(run: str | Path, which: str = "best", device: str | None = None) -> tuple[Solver, TrainConfig]:
     """The solver of a run folder at its ``best`` or ``last`` checkpoint, in eval mode."""
+    device = resolve_device(device or "auto")  # the caller's device: refused as such, not as the file's
     path = checkpoint_path(run, which)
     state = load_checkpoint(path)
     single = {"devices": 1, "num_nodes": 1, "sync_batchnorm": False, "compile": False}  # inference: one device

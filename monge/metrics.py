@@ -222,6 +222,7 @@ def image_stats(
     batch_size: int = 64,
     progress: bool = False,
     cache: str | Path | None = None,
+    workers: int = 0,
 ) -> FeatureStats:
     """Statistics of an image tensor or Dataset, read from / written to ``cache`` when given: a cached
     file is used only for the same backbone, size and images (their :func:`images_key`), else recomputed."""
@@ -230,7 +231,8 @@ def image_stats(
         stats = FeatureStats.load(cache)
         if (stats.backbone_id, stats.size, stats.images_key) == (extractor.backbone_id, size, key):
             return stats
-    stats = FeatureStats.from_features(extractor.encode(images, batch_size, progress), extractor.backbone_id, size)
+    features = extractor.encode(images, batch_size, progress, workers)
+    stats = FeatureStats.from_features(features, extractor.backbone_id, size)
     stats.images_key = key
     if cache is not None:
         stats.save(cache)

@@ -112,6 +112,12 @@ class RunLock:
             self.fh = None
 
 
+def cache_root() -> Path:
+    """Where monge keeps what it can recompute (rendered glyphs, image statistics):
+    ``$MONGE_CACHE``, default ``~/.cache/monge``."""
+    return Path(os.environ.get("MONGE_CACHE", Path.home() / ".cache" / "monge"))
+
+
 def remove_if_empty(folder: Path) -> None:
     """Remove ``folder`` if nothing is in it (a refused run's ``--out``), else leave it as it is."""
     try:

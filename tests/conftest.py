@@ -1,3 +1,5 @@
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -6,6 +8,8 @@ import torch
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
+# monge's caches (rendered glyphs, image statistics) go to a folder of the test session, not the user's
+os.environ.setdefault("MONGE_CACHE", tempfile.mkdtemp(prefix="monge-test-cache-"))
 SHARED = ROOT.parent / "shared" / "data"
 # the smallest nets a CLI run accepts: 16 px, 4-wide UNet and potential, batch 8
 TINY_SIZES = {"size": 16, "unet_base": 4, "f_width": 4, "f_max_width": 8, "batch_size": 8}

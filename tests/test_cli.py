@@ -207,3 +207,24 @@ def test_help_does_not_import_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "usage: monge" in out and out.strip().endswith("False")
+
+
+def test_metrics_keep_each_sets_statistics_in_the_cache_and_reuse_them(tmp_path, capsys, tiny_domains, monkeypatch):
+    monkeypatch.setenv("MONGE_CACHE", str(tmp_path / "cache"))
+    a, b = tiny_domains
+    argv = ["metrics", "fd", a, b, "--size", "16", "--batch-size", "7", "--workers", "0", "--json"]
+    assert main([*argv, "--no-cache"]) == 0
+    uncached = _last_json(capsys)
+    assert not (tmp_path / "cache" / "stats").exists()
+    assert main(argv) == 0
+    first = _last_json(capsys)
+    files = sorted((tmp_path / "cache" / "stats").glob("*.npz"))
+    assert len(files) == 2 and all("efficientnet" in f.name and "-16-" in f.name for f in files)
+    stamps = [f.stat().st_mtime_ns for f in files]
+    assert main(argv) == 0  # the second time both sets come from the cache, unchanged
+    assert _last_json(capsys)["FD-EffNetLite0"] == first["FD-EffNetLite0"]
+    assert [f.stat().st_mtime_ns for f in files] == stamps
+    assert abs(first["FD-EffNetLite0"] - uncached["FD-EffNetLite0"]) < 1e-6 * max(1.0, uncached["FD-EffNetLite0"])
+    with pytest.raises(SystemExit) as refused:  # argparse's own one-line refusal
+        main([*argv, "--workers", "-1"])
+    assert refused.value.code == 2 and "--workers: -1 is negative" in capsys.readouterr().err

@@ -58,15 +58,20 @@ class FeatureExtractor(nn.Module):
 
     @torch.no_grad()
     def encode(
-        self, images: torch.Tensor | Iterable[torch.Tensor], batch_size: int = 64, progress: bool = False
+        self,
+        images: torch.Tensor | Iterable[torch.Tensor],
+        batch_size: int = 64,
+        progress: bool = False,
+        workers: int = 0,
     ) -> torch.Tensor:
-        """Features (N, dim) of a tensor of images or of any iterable of image tensors (a Dataset)."""
+        """Features (N, dim) of a tensor of images or of any iterable of image tensors (a Dataset,
+        decoded by ``workers`` DataLoader processes; 0: in this one)."""
         device = next(self.parameters()).device
         batches: Iterable[torch.Tensor]
         if isinstance(images, torch.Tensor):
             batches = images.split(batch_size)
         else:
-            batches = torch.utils.data.DataLoader(images, batch_size=batch_size)  # type: ignore[arg-type]
+            batches = torch.utils.data.DataLoader(images, batch_size=batch_size, num_workers=workers)  # type: ignore[arg-type]
         total = (len(images) + batch_size - 1) // batch_size if isinstance(images, Sized) else None
         out = [
             self.embed(b.to(device)).float().cpu()

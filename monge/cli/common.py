@@ -46,15 +46,24 @@ def json_safe(value: object) -> object:
     return value
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1 (a bad one is a one-line usage error naming the flag)."""
+def _whole(text: str, least: int, words: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not positive")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{value} is {words}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (a bad one is a one-line usage error naming the flag)."""
+    return _whole(text, 1, "not positive")
+
+
+def nonnegative_int(text: str) -> int:
+    """An argparse type: a whole number of at least 0."""
+    return _whole(text, 0, "negative")
 
 
 def add_json(p: argparse.ArgumentParser) -> None:

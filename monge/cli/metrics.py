@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from ..errors import ConfigError, DataError
-from .common import add_json, report
+from .common import add_json, nonnegative_int, positive_int, report
 
 MIN_RELIABLE = 50  # below this many images, FD and KID are dominated by sampling noise
 
@@ -50,7 +50,14 @@ def _stats_for(spec: str, args, extractor):
         return stats
     source = open_domain(spec, args.size, h5_key=args.h5_key).source
     _check_count(spec, len(source))  # before the encoding, not after it
-    return image_stats(source, extractor, args.size, progress=True)
+    cache = None
+    if args.cache:  # keyed by the images (names and sample pixels), the backbone and the size
+        from ..metrics import images_key
+        from ..runs import cache_root
+
+        cache = cache_root() / "stats" / f"{extractor.backbone_id}-{args.size}-{images_key(source)[:20]}.npz"
+        cache.parent.mkdir(parents=True, exist_ok=True)
+    return image_stats(source, extractor, args.size, args.batch_size, True, cache, args.workers)
 
 
 def cmd_metrics(args: argparse.Namespace) -> None:
@@ -83,7 +90,9 @@ def cmd_metrics(args: argparse.Namespace) -> None:
             raise ConfigError("save_stats", f"{target}: a folder; give a file name, e.g. {target / 'stats.npz'}")
         if not target.parent.is_dir():
             raise ConfigError("save_stats", f"{target.parent}: no such folder")
-    extractor = load_backbone(args.backbone, args.weights)
+    from ..engine import resolve_device
+
+    extractor = load_backbone(args.backbone, args.weights).to(resolve_device(args.device))
     t0 = time.perf_counter()
     sa, sb = _stats_for(args.a, args, extractor), _stats_for(args.b, args, extractor)
     if args.save_stats:
@@ -125,6 +134,18 @@ def register(sub: argparse._SubParsersAction) -> None:
             p.add_argument("--backbone", default="effnet-lite0", choices=["effnet-lite0", "inception"])
             p.add_argument("--weights", help="Inception weights file (else $MONGE_INCEPTION_WEIGHTS or the hub cache)")
             p.add_argument("--save-stats", help="also write A's statistics to this .npz")
+            p.add_argument("--batch-size", type=positive_int, default=64, help="images per forward pass (default: 64)")
+            p.add_argument("--device", default="auto", help="auto (CUDA when present, else cpu), cpu, cuda, mps")
+            p.add_argument(
+                "--workers", type=nonnegative_int, default=0, help="DataLoader processes decoding images (default: 0)"
+            )
+            p.add_argument(
+                "--cache",
+                action=argparse.BooleanOptionalAction,
+                default=True,
+                help="keep each image set's statistics under $MONGE_CACHE/stats and reuse them while the images, "
+                "backbone and size are the same (default: on)",
+            )
         if name in ("kid", "all"):
             p.add_argument("--subset-size", type=int, default=1000)
         add_json(p)

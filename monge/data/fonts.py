@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, import_extra
+from ..runs import cache_root
 from .sources import ArraySource
 
 FAMILIES = (
@@ -85,7 +86,7 @@ def render_glyphs(family: str, size: int) -> tuple[np.ndarray, list[str]]:
 
 def cache_folder() -> Path:
     """Where rendered glyphs are kept: ``$MONGE_CACHE/fonts``, default ``~/.cache/monge/fonts``."""
-    return Path(os.environ.get("MONGE_CACHE", Path.home() / ".cache" / "monge")) / "fonts"
+    return cache_root() / "fonts"
 
 
 def load_glyphs(family: str, size: int) -> tuple[np.ndarray, list[str]]:

@@ -228,3 +228,29 @@ def test_metrics_keep_each_sets_statistics_in_the_cache_and_reuse_them(tmp_path,
     with pytest.raises(SystemExit) as refused:  # argparse's own one-line refusal
         main([*argv, "--workers", "-1"])
     assert refused.value.code == 2 and "--workers: -1 is negative" in capsys.readouterr().err
+
+
+def _commands(parser, prefix=()):
+    """Every (sub)command path of the parser: ("train",), ("bench", "w2"), ..."""
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _commands(sub, (*prefix, name))
+            return
+    yield prefix
+
+
+def test_every_commands_help_prints_and_says_each_default_once(capsys):
+    from monge.cli.main import build_parser
+
+    commands = list(_commands(build_parser()))
+    assert {("train",), ("bench", "w2"), ("bench", "suite"), ("push",), ("metrics", "fd"), ("ui",)} <= set(commands)
+    for command in commands:
+        with pytest.raises(SystemExit) as done:
+            main([*command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+        assert done.value.code == 0 and text.startswith(f"usage: monge {' '.join(command)}"), command
+        assert "(default: )" not in text and "(default: None)" not in text, command
+        assert not re.search(r"default:[^()]*\) \(default:", text), command  # no default said twice

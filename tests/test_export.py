@@ -29,9 +29,10 @@ def test_export_and_load_round_trip_bit_exactly(run, tmp_path, capsys):
     capsys.readouterr()
     assert main(["export", str(run), "--out", str(tmp_path / "map"), "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert result["files"] == ["README.md", "config.json", "model.safetensors"]
+    assert result["files"] == ["README.md", "config.json", "model.safetensors", "samples.png"]
     card = (tmp_path / "map" / "README.md").read_text()  # the model card: recipe, scores beside the identity, use
     assert card.startswith("---\nlibrary_name: monge") and "identity (baseline)" in card and "from_pretrained" in card
+    assert "](samples.png)" in card and "## Data" in card
     meta = json.loads((tmp_path / "map" / "config.json").read_text())
     assert meta["weight_average"] is True and meta["z_channels"] == (1 if "weak" in str(run) else 0)
 

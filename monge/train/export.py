@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from .model_card import model_card
 
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
 CARD = "README.md"  # the model card: the Hub's page of the map
+SAMPLES = "samples.png"  # the run's last sample grid: source | T(source) | hidden target
 FORMAT = "monge-map/1"
 
 
@@ -147,7 +149,10 @@ def export_map(run: str | Path, out: str | Path, which: str = "best") -> Path:
     _check_export_folder(out, meta)
     atomic_write(out / WEIGHTS, lambda tmp: save_file(state, tmp, metadata={"format": "pt", "monge": FORMAT}))
     atomic_write_text(out / CONFIG, json.dumps(meta, indent=2))
-    atomic_write_text(out / CARD, model_card(Path(run), meta))
+    grid = Path(run) / "samples" / "latest.png"
+    if grid.exists():  # the run's last sample grid, shown by the card
+        shutil.copyfile(grid, out / SAMPLES)
+    atomic_write_text(out / CARD, model_card(Path(run), meta, (out / SAMPLES).exists()))
     return out
 
 

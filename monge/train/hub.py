@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import import_extra
-from .export import CARD, CONFIG, WEIGHTS, TranslationMap, export_map, load_map
+from .export import CARD, CONFIG, SAMPLES, WEIGHTS, TranslationMap, export_map, load_map
 
 try:
     from huggingface_hub import ModelHubMixin, hf_hub_download
@@ -35,7 +35,7 @@ class HubMap(ModelHubMixin):
         self.folder = Path(folder)
 
     def _save_pretrained(self, save_directory: Path) -> None:
-        for name in (CONFIG, WEIGHTS, CARD):  # the card is ours: the mixin writes its own only without one
+        for name in (CONFIG, WEIGHTS, CARD, SAMPLES):  # the card is ours: the mixin writes its own only without one
             if (self.folder / name).exists():
                 shutil.copyfile(self.folder / name, Path(save_directory) / name)
 

@@ -10,9 +10,21 @@ from pathlib import Path
 from ..report.run import describe
 from ..report.table import Table, verdict_words
 
+DATA_LICENCES = {  # the built-in domains' licences; a user's own data keeps its own
+    "emoji:google": "Google's Noto Color Emoji (Apache-2.0)",
+    "emoji:twitter": "Twitter's Twemoji (CC-BY-4.0)",
+    "fonts:": "the DejaVu fonts (Bitstream Vera licence and public-domain DejaVu changes)",
+}
 
-def model_card(run: Path, meta: dict) -> str:
-    """The card's markdown for the map exported from ``run`` with ``meta`` (the export's config.json)."""
+
+def _data_licence(spec: str) -> str:
+    found = next((text for prefix, text in DATA_LICENCES.items() if spec.startswith(prefix)), None)
+    return f"`{spec}`: {found}" if found else f"`{spec}`: the licence of those images"
+
+
+def model_card(run: Path, meta: dict, samples: bool = False) -> str:
+    """The card's markdown for the map exported from ``run`` with ``meta`` (the export's config.json);
+    ``samples``: the export holds the run's sample grid as ``samples.png``."""
     cfg = meta["config"]
     summary_path = run / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
@@ -56,7 +68,14 @@ def model_card(run: Path, meta: dict) -> str:
         ]
     else:
         lines += ["The run recorded no held-out evaluation.", ""]
+    if samples:
+        lines += ["![source | T(source) | the same item in the target style, when known](samples.png)", ""]
     lines += [
+        "## Data",
+        "",
+        f"Trained on {_data_licence(cfg['source'])} and {_data_licence(cfg['target'])}. The weights' licence "
+        "follows the training data's; monge itself is open source.",
+        "",
         "## Use",
         "",
         "```python",
@@ -66,8 +85,6 @@ def model_card(run: Path, meta: dict) -> str:
         "```",
         "",
         "or `monge translate THIS_FOLDER images/ --out mapped/`.",
-        "",
-        "The weights' licence follows the training data's; monge itself is open source.",
         "",
     ]
     return "\n".join(lines)

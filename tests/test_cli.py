@@ -165,7 +165,7 @@ def test_style_and_demo_commands(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("monge.train.loop.MAX_PAIRS", 64)  # the demo's discrete OT pairs: 64 of each, not 3,407
     assert main(["demo", "--steps", "1", "--eval-images", "8", "--out", str(tmp_path / "demo"), "--json"]) == 0
     result = _last_json(capsys)
-    assert result["steps"] == 1 and "warm start 1, anchor 0.01" in (tmp_path / "demo" / "report.md").read_text()
+    assert result["steps"] == 1 and "warm start 13, anchor 0.01" in (tmp_path / "demo" / "report.md").read_text()
     page = (tmp_path / "demo" / "report.html").read_text()  # self-contained: images inlined, baselines beside T
     assert "identity (baseline)" in page and "T at step 1" in page and page.count("data:image/png;base64,") == 1
     assert "the identity on" in page or "beats the identity on every metric" in page  # the verdict in words

@@ -203,7 +203,7 @@ def test_statistics_cache_is_keyed_by_which_images_not_how_many(tmp_path):
     class Counting:
         backbone_id, calls = "counting", 0
 
-        def encode(self, images, batch_size, progress):
+        def encode(self, images, batch_size, progress, workers=0):
             Counting.calls += 1
             return torch.as_tensor(images).flatten(1)[:, :6].double()
 

@@ -178,13 +178,13 @@ class TrainConfig:
             choices, value = f.metadata["choices"], getattr(self, f.name)
             if choices and value not in choices:
                 raise ConfigError(f.name, f"{value!r} is not one of {', '.join(choices)}")
-        from ..engine import resolve_device
-
-        self.device = resolve_device(self.device)  # the saved config names the device actually used
         for key, value in PRESETS[self.preset].items():
             if getattr(self, key) is None:
                 setattr(self, key, value)
         self._check_types()
+        from ..engine import resolve_device
+
+        self.device = resolve_device(self.device)  # the saved config names the device actually used
         if self.ot_warm_start is None:  # fit the pairs well (2,000 updates) before the game; short runs scale it down
             self.ot_warm_start = max(1, min(WARM_START_UPDATES, self.steps * 40 // 3))
         if self.size < 16 or self.size % 16:

@@ -158,7 +158,7 @@ def test_bad_masks_and_images_are_refused_clearly(pair, extractor):
         )
     blue_mask = torch.zeros(3, 64, 64)
     blue_mask[2] = 1
-    with pytest.raises(ValueError, match="no matching region in the style mask"):
+    with pytest.raises(ValueError, match="has no region of that colour in the style mask"):
         match_regions(blue_mask, _two_region_mask(64, 64, vertical=False))
     with pytest.raises(ValueError, match="at least 16 px"):
         stylize(content[:, :8, :8], style, backbone=extractor, progress=False)

@@ -4,10 +4,10 @@ place: their defaults and help text, from which the command's flags are generate
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from ..errors import ConfigError
-from ..options import field_type, option
+from ..options import check_choices, check_types, option
 from ..ot.defaults import EXPECTILE, EXPECTILE_WEIGHT, SOLVERS, T_STEPS
 
 PAIRS = ("mix3tomix10", "gaussian")
@@ -49,16 +49,8 @@ class W2Config:
     n_discrete: int = option(4096, "samples of POT's discrete OT row")
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if (
-                value is not None
-                and not isinstance(value, field_type(f))
-                and not (field_type(f) is float and isinstance(value, int) and not isinstance(value, bool))
-            ):
-                raise ConfigError(f.name, f"{value!r} is not a {field_type(f).__name__}")
-            if f.metadata["choices"] and value not in f.metadata["choices"]:
-                raise ConfigError(f.name, f"{value!r} is not one of {', '.join(f.metadata['choices'])}")
+        check_choices(self)
+        check_types(self, lambda f: f.default is None)  # hidden and data_dir: None means "the default"
         for name in ("dim", "steps", "batch_size", "t_steps", "n_eval", "n_discrete"):
             if getattr(self, name) < 1:
                 raise ConfigError(name, f"{getattr(self, name)} is not positive")

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from ..errors import ConfigError, DataError
-from ..options import field_type, option
+from ..options import check_choices, check_types, option
 from ..ot.defaults import COST_NAMES, EXPECTILE, EXPECTILE_WEIGHT, PAIRINGS, SOLVERS, T_STEPS
 
 # the warm start's default length: on Sans -> Serif glyphs (150 steps, seed 0) 2,000 updates took the
@@ -174,14 +174,12 @@ class TrainConfig:
     compile: bool = option(False, "torch.compile the map and the potential", group="scale")
 
     def __post_init__(self):
-        for f in fields(self):
-            choices, value = f.metadata["choices"], getattr(self, f.name)
-            if choices and value not in choices:
-                raise ConfigError(f.name, f"{value!r} is not one of {', '.join(choices)}")
+        check_choices(self)
         for key, value in PRESETS[self.preset].items():
             if getattr(self, key) is None:
                 setattr(self, key, value)
-        self._check_types()
+        # a preset fills the None fields first; ot_warm_start's None means "the default length"
+        check_types(self, lambda f: "None" in str(f.type) or f.name == "ot_warm_start")
         from ..engine import resolve_device
 
         self.device = resolve_device(self.device)  # the saved config names the device actually used
@@ -224,19 +222,6 @@ class TrainConfig:
         from ..ot.augment import Augment
 
         Augment(self.augment)  # raises on an unknown policy
-
-    def _check_types(self) -> None:
-        """Every field holds its declared type (a config file's ``"steps": "abc"`` is named, not a
-        traceback); an int where a float is declared becomes a float."""
-        for f in fields(self):
-            value, declared = getattr(self, f.name), str(f.type)
-            if value is None and ("None" in declared or f.name == "ot_warm_start"):
-                continue
-            kind = field_type(f)
-            if kind is float and isinstance(value, int) and not isinstance(value, bool):
-                setattr(self, f.name, float(value))
-            elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-                raise ConfigError(f.name, f"{value!r} is not {'an' if kind is int else 'a'} {kind.__name__}")
 
     def to_dict(self) -> dict:
         """The configuration as plain JSON values."""

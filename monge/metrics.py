@@ -223,10 +223,15 @@ def image_stats(
     progress: bool = False,
     cache: str | Path | None = None,
     workers: int = 0,
+    cache_dir: str | Path | None = None,
 ) -> FeatureStats:
     """Statistics of an image tensor or Dataset, read from / written to ``cache`` when given: a cached
-    file is used only for the same backbone, size and images (their :func:`images_key`), else recomputed."""
-    key = images_key(images) if cache is not None else ""
+    file is used only for the same backbone, size and images (their :func:`images_key`), else recomputed.
+    ``cache_dir`` instead keeps one file per backbone, size and images in that folder."""
+    key = images_key(images) if cache is not None or cache_dir is not None else ""
+    if cache_dir is not None:
+        cache = Path(cache_dir) / f"{extractor.backbone_id}-{size}-{key[:20]}.npz"
+        cache.parent.mkdir(parents=True, exist_ok=True)
     if cache is not None and Path(cache).is_file():
         stats = FeatureStats.load(cache)
         if (stats.backbone_id, stats.size, stats.images_key) == (extractor.backbone_id, size, key):

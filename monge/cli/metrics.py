@@ -50,14 +50,11 @@ def _stats_for(spec: str, args, extractor):
         return stats
     source = open_domain(spec, args.size, h5_key=args.h5_key).source
     _check_count(spec, len(source))  # before the encoding, not after it
-    cache = None
-    if args.cache:  # keyed by the images (names and sample pixels), the backbone and the size
-        from ..metrics import images_key
-        from ..runs import cache_root
+    from ..runs import cache_root
 
-        cache = cache_root() / "stats" / f"{extractor.backbone_id}-{args.size}-{images_key(source)[:20]}.npz"
-        cache.parent.mkdir(parents=True, exist_ok=True)
-    return image_stats(source, extractor, args.size, args.batch_size, True, cache, args.workers)
+    # one file per images (names and sample pixels), backbone and size
+    folder = cache_root() / "stats" if args.cache else None
+    return image_stats(source, extractor, args.size, args.batch_size, True, workers=args.workers, cache_dir=folder)
 
 
 def cmd_metrics(args: argparse.Namespace) -> None:

@@ -107,6 +107,10 @@ class Evaluation:
         self.last: dict[str, float] = {}
         self.baselines = baselines or {}  # the trivial maps' scores, shown beside the map's in report.html
         self.started = time.perf_counter()  # before the pairing and the warm start, which count as training
+        # the preset's defaults, beside which report.html shows what this run changed
+        self.defaults = TrainConfig.from_dict(
+            {"source": cfg.source, "target": cfg.target, "preset": cfg.preset}
+        ).to_dict()
         self.evaluating = 0.0  # seconds spent here, left out of the training seconds
 
     def on_step(self, solver: Solver, step: int, losses: dict[str, float]) -> dict[str, str] | None:
@@ -136,7 +140,6 @@ class Evaluation:
             save_checkpoint(run / "checkpoints" / "best.pt", solver, cfg, self.data_rng, self.state)
         save_checkpoint(run / "checkpoints" / "last.pt", solver, cfg, self.data_rng, self.state)
         self.last = result
-        defaults = TrainConfig.from_dict({"source": cfg.source, "target": cfg.target, "preset": cfg.preset}).to_dict()
-        write_run_html(run, history, self.baselines, time.perf_counter() - self.started, defaults)
+        write_run_html(run, history, self.baselines, time.perf_counter() - self.started, self.defaults)
         self.evaluating += time.perf_counter() - t0
         return {metric: f"{result[metric]:.1f}"}

@@ -1,7 +1,7 @@
 """Time from upload to result in the web app, in a real browser, at the page's defaults (256 px, 3 scales).
 
     python benchmarks/ui_latency.py --content ../shared/data/style/content/c1.png \
-        --style ../shared/data/style/style/s4.jpg --examples ../shared/data/style --screenshot docs/ui_style_photo.png
+        --style ../shared/data/style/style/s4.jpg --examples ../shared/data/style --screenshot /tmp/ui_style.png
 
 Serves ``monge ui`` in this process, drives Debian's Chromium with Playwright (``pip install -e ".[uitest]"``),
 uploads both images, presses Run and waits for the result. Prints one JSON line with the times and the CPU.

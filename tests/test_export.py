@@ -196,3 +196,15 @@ def test_a_checkpoint_that_is_not_a_dict_is_refused_naming_it(run, tmp_path):
     torch.save(torch.zeros(3), tmp_path / "run" / "checkpoints" / "best.pt")
     with pytest.raises(DataError, match="best.pt: not a monge checkpoint"):
         monge.load_map(tmp_path / "run")
+
+
+def test_weights_that_hold_nan_are_refused_on_load_naming_the_file_and_tensor(run, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    assert main(["export", str(run), "--out", str(tmp_path / "map")]) == 0
+    weights = load_file(str(tmp_path / "map" / "model.safetensors"))
+    name = next(k for k, v in weights.items() if v.is_floating_point())
+    weights[name] = torch.full_like(weights[name], float("nan"))
+    save_file(weights, str(tmp_path / "map" / "model.safetensors"))
+    with pytest.raises(DataError, match=rf"model.safetensors: {name} holds NaN or infinite weights"):
+        monge.load_map(tmp_path / "map")

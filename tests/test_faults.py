@@ -254,6 +254,7 @@ def test_a_checkpoint_of_another_architecture_is_named_as_such(tmp_path, capsys,
         (["--test-fraction", "1.5"], "--test-fraction"),
         (["--unet-base", "100000"], "--unet-base"),  # refused by its size, before 360 GB are asked for
         (["--f-width", "1000000", "--f-max-width", "1000000"], "--f-width"),
+        (["--batch-size", "100000", *TINY[:8]], "--batch-size"),  # more than the 32 training images
     ],
 )
 def test_bad_training_options_exit_2_naming_the_flag(capsys, tiny_domains, tmp_path, flags, named):
@@ -462,6 +463,15 @@ def test_an_unmatched_mask_colour_is_named_as_a_real_colour(capsys, tmp_path):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA: --device cuda is valid here")
+@pytest.mark.parametrize("samples,words", [("0", "not positive"), ("100000", "more than 1000 draws")])
+def test_translate_draws_are_bounded(capsys, tmp_path, tiny_domains, trained, samples, words):
+    argv = ["translate", str(trained), tiny_domains[0], "--out", str(tmp_path / "o"), "--samples", samples]
+    with pytest.raises(SystemExit) as exit_:  # argparse's usage error
+        main(argv)
+    assert exit_.value.code == 2
+    _one_error_line(capsys, "--samples", words)
+
+
 def test_a_device_this_machine_lacks_is_refused_by_its_flag(capsys, tmp_path, tiny_domains, trained):
     assert main(["translate", str(trained), tiny_domains[0], "--out", str(tmp_path / "o"), "--device", "cuda"]) == 2
     _one_error_line(capsys, "--device", "no CUDA")

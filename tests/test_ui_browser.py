@@ -1,8 +1,8 @@
 """The web app in a real browser: headless Chromium (Debian's package) driven by Playwright.
 
 Skips, saying why, where Gradio, Playwright or a Chromium is missing (``pip install -e ".[uitest]"``
-and ``apt-get install chromium``). Screenshots of both tabs go to ``$MONGE_SCREENSHOTS`` (the README's
-come from ``MONGE_SCREENSHOTS=docs``), else to the test's temporary folder.
+and ``apt-get install chromium``). Screenshots of both tabs go to the test's temporary folder (the
+README's pictures come from ``docs/screenshots.py``, on real images).
 """
 
 import os
@@ -74,10 +74,6 @@ def page(browser, app_url):
     page.close()
 
 
-def _shots(tmp_path: Path) -> Path:
-    return Path(os.environ["MONGE_SCREENSHOTS"]) if os.environ.get("MONGE_SCREENSHOTS") else tmp_path
-
-
 def _paint_left_half(page, elem: str) -> None:
     page.locator(f"#{elem} button[aria-label=Brush]").click()
     box = page.locator(f"#{elem} canvas").first.bounding_box()
@@ -115,7 +111,7 @@ def test_style_result_appears_and_matches_the_api(page, app_url, inputs, painted
     assert page.locator(".toast-body").count() == 0, page.locator(".toast-body").first.inner_text()
     page.get_by_text("Done in").wait_for(timeout=30_000)
     if painted:
-        page.screenshot(path=str(_shots(tmp_path) / "ui_style.png"), full_page=True)
+        page.screenshot(path=str(tmp_path / "ui_style.png"), full_page=True)
     (job,) = set(workdir.glob("style-*")) - before
     options, files = read_style_file(job / "style.json")
     assert options["size"] == 64 and options["scales"] == 2 and options["steps"] == 10
@@ -167,7 +163,7 @@ def test_translation_shows_rows_survives_bad_files_and_serves_on(page, tiny_run,
     while page.locator("#translate-gallery img").count() < 3 and time.time() < deadline:
         page.wait_for_timeout(200)
     assert page.locator("#translate-gallery img").count() >= 3
-    page.screenshot(path=str(_shots(tmp_path) / "ui_translate.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "ui_translate.png"), full_page=True)
 
 
 def test_cancel_frees_the_worker(page, inputs):

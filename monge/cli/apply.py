@@ -10,7 +10,7 @@ from tqdm.auto import tqdm
 from ..data.outputs import OutputNames
 from ..errors import ConfigError, DataError
 from ..runs import prepare_folder
-from .common import add_json, positive_int, report
+from .common import MAX_DRAWS, add_json, draws_per_input, positive_int, report
 
 
 def cmd_translate(args: argparse.Namespace) -> None:
@@ -42,8 +42,9 @@ def cmd_translate(args: argparse.Namespace) -> None:
     for spec in args.inputs:
         source = open_domain(spec, cfg.size, cfg.crop, args.h5_key).source
         bar = tqdm(total=len(source), desc=f"translate {spec}", unit="img", dynamic_ncols=True)  # stderr
-        for start in range(0, len(source), args.batch_size):
-            names = source.names[start : start + args.batch_size]
+        step = max(1, args.batch_size // args.samples)  # inputs per pass: a pass holds about batch_size outputs
+        for start in range(0, len(source), step):
+            names = source.names[start : start + step]
             x = torch.stack([source[i] for i in range(start, start + len(names))])
             for name, source_img, draws in zip(names, x, draw(x, args.samples)):
                 outputs = []
@@ -185,7 +186,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     tl.add_argument("run", help="run folder, stack folder, or a folder written by monge export")
     tl.add_argument("inputs", nargs="+", help="image files, folders, .h5, .zip or emoji:STYLE")
     tl.add_argument("--out", required=True)
-    tl.add_argument("--samples", type=positive_int, default=1, help="draws per input (weak cost; default: 1)")
+    tl.add_argument(
+        "--samples", type=draws_per_input, default=1, help=f"draws per input (weak cost; 1 to {MAX_DRAWS}; default: 1)"
+    )
     tl.add_argument("--checkpoint", default="best", choices=["best", "last"])
     tl.add_argument("--level", default="best", help="for a stack: apply levels 0..K (default: the best level)")
     tl.add_argument("--batch-size", type=positive_int, default=64, help="images per forward pass (default: 64)")

@@ -61,6 +61,17 @@ def positive_int(text: str) -> int:
     return _whole(text, 1, "not positive")
 
 
+MAX_DRAWS = 1000  # draws per input: past this a translate run is more outputs than a user can look at
+
+
+def draws_per_input(text: str) -> int:
+    """An argparse type: a weak map's draws per input, 1 to :data:`MAX_DRAWS`."""
+    value = _whole(text, 1, "not positive")
+    if value > MAX_DRAWS:
+        raise argparse.ArgumentTypeError(f"{value} is more than {MAX_DRAWS} draws per input")
+    return value
+
+
 def nonnegative_int(text: str) -> int:
     """An argparse type: a whole number of at least 0."""
     return _whole(text, 0, "negative")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -87,7 +88,9 @@ def _open_pil(data: bytes, name: str) -> Image.Image:
     """Decode one image, upright (its EXIF orientation applied: a phone photo is not sideways), in RGB;
     refuses one of more than ``MAX_PIXELS`` pixels (``$MONGE_MAX_PIXELS``) before decoding it."""
     try:
-        img = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():  # the limit below is monge's own, and its error names the file
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
         width, height = img.size
         if width * height > MAX_PIXELS:
             raise DataError(

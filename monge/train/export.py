@@ -186,6 +186,13 @@ def _check_meta(path: Path, meta: object) -> None:
         raise DataError(f"{path}: 'z_std' is {z_std!r}; expected a positive number")
 
 
+def _check_finite(file: Path, state: dict[str, torch.Tensor]) -> None:
+    """Refuse weights that hold NaN or infinity (a damaged file or a diverged run), naming a tensor."""
+    bad = next((k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
+    if bad is not None:
+        raise DataError(f"{file}: {bad} holds NaN or infinite weights (a damaged file or a diverged run)")
+
+
 def load_map(path: str | Path, device: str | None = None, which: str = "best") -> TranslationMap:
     """A map from an exported folder (``config.json`` + ``model.safetensors``) or from a run folder
     (its ``best``/``last`` checkpoint)."""
@@ -198,6 +205,7 @@ def load_map(path: str | Path, device: str | None = None, which: str = "best") -
         if not (path / "checkpoints").exists():
             raise DataError(f"{path}: neither an exported map ({WEIGHTS}) nor a run folder (checkpoints/)")
         solver, cfg = load_solver(path, which, device)
+        _check_finite(checkpoint_path(path, which), solver.map_net.state_dict())
         origin = checkpoint_path(path, which).stem
         return TranslationMap(solver.map_net.eval(), cfg, solver.noise_channels, solver.z_std, origin)
     try:
@@ -206,6 +214,7 @@ def load_map(path: str | Path, device: str | None = None, which: str = "best") -
     except (OSError, ValueError, SafetensorError) as err:
         raise DataError(f"{path}: not a readable exported map ({err})") from None
     _check_meta(path / CONFIG, meta)
+    _check_finite(path / WEIGHTS, state)
     try:
         cfg = TrainConfig.from_dict({**meta["config"], "device": device or "auto"})
         net = build_map(cfg, meta["z_channels"])

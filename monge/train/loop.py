@@ -26,7 +26,7 @@ import torch
 
 from ..data.domains import Split, open_domain, split_domain
 from ..data.sampling import image_sampler
-from ..errors import DataError, DivergenceError, import_extra
+from ..errors import ConfigError, DataError, DivergenceError, import_extra
 from ..ot.discrete import MAX_PAIRS, discrete_ot_pairs, fit_to_pairs, pairing_encoder
 from ..ot.trainer import Solver
 from ..runs import (
@@ -69,31 +69,35 @@ class TrainSummary:
         return d
 
 
-def _load_split(domain, cfg: TrainConfig, path: Path, save: bool = True, follow: Split | None = None):
+def _load_split(domain, cfg: TrainConfig, path: Path, follow: Split | None = None):
     train, test, split = split_domain(domain, cfg.test_fraction, cfg.seed, follow)
     if path.exists():  # resume: the saved lists win
         saved = Split.load(path)
         train, test, split = domain.source.subset(saved.train), (domain.test or domain.source).subset(saved.test), saved
-    elif save:
-        split.save(path)
     return train, test, split
 
 
 def open_splits(cfg: TrainConfig, run: Path, save: bool = True) -> tuple:
     """(source train, source test, target train, target test), the file lists saved in ``run``
-    (``save=False`` on the non-zero ranks of a distributed run: the seeded split is the same)."""
-    src_train, src_test, src_split = _load_split(
-        open_domain(cfg.source, cfg.size, cfg.crop, cfg.h5_key), cfg, run / "split_source.json", save
-    )
+    once they are known to be usable (``save=False`` on the non-zero ranks of a distributed run:
+    the seeded split is the same)."""
+    src_path, tgt_path = run / "split_source.json", run / "split_target.json"
+    src_train, src_test, src_split = _load_split(open_domain(cfg.source, cfg.size, cfg.crop, cfg.h5_key), cfg, src_path)
     # names both domains hold are held out on both sides or on neither: the test pairs stay whole
-    tgt_train, tgt_test, _ = _load_split(
-        open_domain(cfg.target, cfg.size, cfg.crop, cfg.h5_key), cfg, run / "split_target.json", save, src_split
+    tgt_train, tgt_test, tgt_split = _load_split(
+        open_domain(cfg.target, cfg.size, cfg.crop, cfg.h5_key), cfg, tgt_path, src_split
     )
     if len(src_test) == 0 or len(tgt_test) == 0:
         raise DataError(
             f"{cfg.source if len(src_test) == 0 else cfg.target}: the test split is empty "
             "(raise test_fraction or add testA/testB folders)"
         )
+    fewest = min(len(src_train), len(tgt_train))
+    if cfg.batch_size > fewest:  # a larger batch only repeats images, at the memory cost of new ones
+        raise ConfigError("batch_size", f"{cfg.batch_size} is more than the {fewest} training images of a domain")
+    for split, path in ((src_split, src_path), (tgt_split, tgt_path)):
+        if save and not path.exists():
+            split.save(path)
     return src_train, src_test, tgt_train, tgt_test
 
 

@@ -207,7 +207,9 @@ def _translation_tab(gr: Any, root: Path, runs_root: Path) -> None:
     uploads = gr.File(label="images or a zip", file_count="multiple", type="filepath", elem_id="translate-files")
     go = gr.Button("Translate", variant="primary", elem_id="run-translate")
     translate_status = gr.Markdown(elem_id="translate-status")
-    rows_out = gr.Gallery(label="source | mapped", columns=2, height=400, format="png", elem_id="translate-gallery")
+    rows_out = gr.Gallery(
+        label="source | mapped", columns=4, height=560, object_fit="contain", format="png", elem_id="translate-gallery"
+    )
     zip_out = gr.File(label="download all (zip)")
     go.click(run_translate, [folder_in, level_in, draws_in, uploads], [translate_status, rows_out, zip_out])
 

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 
 from monge.bench.suite import CEILING, CYCLEGAN, MAP, targets_met, write_suite_report
 from monge.bench.tasks import TASKS
@@ -99,3 +100,17 @@ def test_a_bad_recipe_is_refused_before_any_training(tmp_path, capsys, recipe, c
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and complaint in err[0]
     assert not (tmp_path / "s").exists()
+
+
+def test_the_reference_row_answers_real_target_images_whatever_the_input():
+    from monge.bench.suite import _other_targets
+
+    y_train = torch.arange(50.0).view(50, 1, 1, 1).expand(50, 3, 2, 2).contiguous()
+    reference = _other_targets(y_train, seed=3)
+    out = reference(torch.zeros(20, 3, 2, 2))
+    assert out.shape == (20, 3, 2, 2) and len(set(out[:, 0, 0, 0].tolist())) == 20  # 20 distinct real images
+    assert set(out[:, 0, 0, 0].tolist()) <= set(range(50))
+    assert torch.equal(reference(torch.ones(20, 3, 2, 2)), out)  # the input is ignored
+    assert torch.equal(_other_targets(y_train, seed=3)(out), out) and not torch.equal(
+        _other_targets(y_train, 4)(out), out
+    )

@@ -41,23 +41,23 @@ def cmd_translate(args: argparse.Namespace) -> None:
     written = 0
     for spec in args.inputs:
         source = open_domain(spec, cfg.size, cfg.crop, args.h5_key).source
-        bar = tqdm(total=len(source), desc=f"translate {spec}", unit="img", dynamic_ncols=True)  # stderr
-        step = max(1, args.batch_size // args.samples)  # inputs per pass: a pass holds about batch_size outputs
-        for start in range(0, len(source), step):
-            names = source.names[start : start + step]
-            x = torch.stack([source[i] for i in range(start, start + len(names))])
-            for name, source_img, draws in zip(names, x, draw(x, args.samples)):
-                outputs = []
-                for k, y in enumerate(draws):
-                    outputs.append(names_out.path(name, "" if args.samples == 1 else f"_{k}"))
-                    save_png(y, outputs[-1])
-                    written += 1
-                if args.html:  # the input as the map saw it (resized), beside its outputs
-                    shown = inputs_out.path(name)
-                    save_png(source_img, shown)
-                    page_rows.append((name, shown, outputs))
-            bar.update(len(names))
-        bar.close()
+        # stderr; closed before an error propagates, so the error line starts a line of its own
+        with tqdm(total=len(source), desc=f"translate {spec}", unit="img", dynamic_ncols=True) as bar:
+            step = max(1, args.batch_size // args.samples)  # inputs per pass: a pass holds about batch_size outputs
+            for start in range(0, len(source), step):
+                names = source.names[start : start + step]
+                x = torch.stack([source[i] for i in range(start, start + len(names))])
+                for name, source_img, draws in zip(names, x, draw(x, args.samples)):
+                    outputs = []
+                    for k, y in enumerate(draws):
+                        outputs.append(names_out.path(name, "" if args.samples == 1 else f"_{k}"))
+                        save_png(y, outputs[-1])
+                        written += 1
+                    if args.html:  # the input as the map saw it (resized), beside its outputs
+                        shown = inputs_out.path(name)
+                        save_png(source_img, shown)
+                        page_rows.append((name, shown, outputs))
+                bar.update(len(names))
     if args.html:
         from ..report.page import write_translation_html
 

@@ -10,14 +10,13 @@ uploads both images, presses Run and waits for the result. Prints one JSON line 
 import argparse
 import json
 import shutil
-import socket
 import tempfile
 import time
 
 from playwright.sync_api import sync_playwright
 
 from monge.engine import cpu_name
-from monge.ui.app import build_app
+from monge.ui.app import launch_local
 
 
 def main() -> None:
@@ -29,16 +28,12 @@ def main() -> None:
     p.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
     args = p.parse_args()
     workdir = tempfile.mkdtemp(prefix="monge-ui-bench-")
-    app = build_app(workdir, args.examples)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, allowed_paths=[workdir])
+    app, url = launch_local(workdir, args.examples)
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.goto(f"http://127.0.0.1:{port}", wait_until="networkidle")
+            page.goto(url, wait_until="networkidle")
             t0 = time.perf_counter()
             for elem, path in (("content", args.content), ("style", args.style)):
                 page.locator(f"#{elem} input[type=file]").set_input_files(path)

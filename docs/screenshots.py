@@ -15,8 +15,8 @@ default photo and painting are the shared style-transfer images beside the proje
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
-import socket
 import tempfile
 from pathlib import Path
 
@@ -24,14 +24,8 @@ from monge.bench.pairs import held_out_pairs
 from monge.data.images import save_png
 from monge.train.config import TrainConfig
 
-TIMEOUT_MS = int(float(__import__("os").environ.get("MONGE_SHOTS_TIMEOUT", 600)) * 1000)
+TIMEOUT_MS = int(float(os.environ.get("MONGE_SHOTS_TIMEOUT", 600)) * 1000)  # the style run's wait
 STYLE_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "style"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def held_out_emoji(run: Path, folder: Path, count: int = 8) -> list[Path]:
@@ -75,19 +69,17 @@ def main() -> None:
     args = p.parse_args()
     from playwright.sync_api import sync_playwright
 
-    from monge.ui.app import build_app
+    from monge.ui.app import launch_local
 
     run, out = Path(args.run).resolve(), Path(args.out)
     work = Path(tempfile.mkdtemp(prefix="monge-shots-"))
     emoji = held_out_emoji(run, work)
-    app = build_app(work, examples=STYLE_DATA if STYLE_DATA.exists() else None, runs_root=run.parent)
-    port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, allowed_paths=[str(work)])
+    app, url = launch_local(work, STYLE_DATA if STYLE_DATA.exists() else None, run.parent)
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.goto(f"http://127.0.0.1:{port}", wait_until="networkidle")
+            page.goto(url, wait_until="networkidle")
             for elem, image in (("content", args.content), ("style", args.style)):
                 page.locator(f"#{elem} input[type=file]").set_input_files(image)
                 page.locator(f"#{elem}").get_by_text("Upload an image").wait_for(state="hidden")

@@ -7,7 +7,6 @@ README's pictures come from ``docs/screenshots.py``, on real images).
 
 import os
 import shutil
-import socket
 import time
 from pathlib import Path
 
@@ -28,12 +27,6 @@ if not CHROMIUM:
     pytest.skip("no Chromium to drive (apt-get install chromium, or set MONGE_CHROMIUM)", allow_module_level=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("inputs")
@@ -47,13 +40,11 @@ def inputs(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    from monge.ui.app import build_app
+    from monge.ui.app import launch_local
 
     workdir = tmp_path_factory.mktemp("ui-work")
-    app = build_app(workdir, runs_root=tmp_path_factory.getbasetemp())  # the runs the tests train live there
-    port = _free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, allowed_paths=[str(workdir)])
-    yield f"http://127.0.0.1:{port}", workdir
+    app, url = launch_local(workdir, runs_root=tmp_path_factory.getbasetemp())  # the runs the tests train live there
+    yield url, workdir
     app.close()
 
 

@@ -4,6 +4,7 @@ lays out the page and wires it. One job runs at a time (a queue), so two users o
 wait their turn instead of halving each other's speed.
 """
 
+import socket
 import tempfile
 import threading
 import time
@@ -18,11 +19,11 @@ from ..errors import ConfigError, MongeError
 from ..style.options import StyleOptions
 from .style_job import BRUSH_COLOURS, StyleJob, check_masks, editor_image
 
-_cancel_events: dict[str, threading.Event] = {}  # per browser session: set by the Cancel button
+_cancel_events: dict[str, threading.Event] = {}  # one per open page (Gradio's hash of it): set by its Cancel button
 
 
 def _cancel_event(request: Any) -> threading.Event:
-    """The cancel flag of the browser session behind ``request`` (set by its Cancel button)."""
+    """The cancel flag of the open page behind ``request`` (set by its Cancel button)."""
     return _cancel_events.setdefault(request.session_hash or "local", threading.Event())
 
 
@@ -232,6 +233,21 @@ def build_app(
     app.queue(default_concurrency_limit=1)  # one job at a time; the rest wait in line
     app.monge_workdir = root
     return app
+
+
+def launch_local(
+    workdir: str | Path | None = None, examples: str | Path | None = None, runs_root: str | Path = "."
+) -> tuple[Any, str]:
+    """Serve the app from this process, in the background, on a free localhost port (for scripts and
+    browser tests); returns the app (``close()`` it when done) and its URL."""
+    app = build_app(workdir, examples, runs_root)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app.launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, allowed_paths=[str(app.monge_workdir)]
+    )
+    return app, f"http://127.0.0.1:{port}"
 
 
 def serve(

@@ -38,9 +38,10 @@ def plot_curves(
     ylabel: str,
     title: str = "",
     xlabel: str = "step",
+    levels: Mapping[str, float] | None = None,
 ) -> None:
     """One line per named (x, values) curve, x the steps unless ``xlabel`` says otherwise; the minimum
-    of each is marked. Without matplotlib
+    of each is marked. ``levels`` adds named horizontal lines (a baseline's score, a target). Without matplotlib
     (the ``viz`` extra) nothing is drawn: the numbers stay in the run's CSV logs and report.html."""
     try:
         from matplotlib.figure import Figure  # no pyplot: the user's (or notebook's) backend is left alone
@@ -55,6 +56,8 @@ def plot_curves(
         (line,) = ax.plot(steps, values, marker="o", ms=3, label=name)
         best = min(range(len(values)), key=lambda i: values[i])
         ax.scatter([steps[best]], [values[best]], color=line.get_color(), s=60, zorder=3, facecolors="none")
+    for (name, value), style in zip((levels or {}).items(), ("--", ":", "-.") * 4):
+        ax.axhline(value, color="grey", linestyle=style, linewidth=1, label=name)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:

@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from monge.engine import cpu_name
@@ -121,7 +122,7 @@ def main() -> None:
     out = Path(args.out)
     t0 = time.perf_counter()
     starters = {
-        (name, seed): (lambda n=name, c=checkout, ch=changes, s=seed: launch(n, c, ch, s, args.evaluations, out))
+        (name, seed): partial(launch, name, checkout, changes, seed, args.evaluations, out)
         for seed in args.seeds
         for name, (checkout, changes) in recipes.items()
     }

@@ -33,7 +33,7 @@ def record_evaluation_times(times: list[dict]) -> None:
     def timed_on_step(self, solver, step, losses):
         t0 = time.perf_counter()
         answer = on_step(self, solver, step, losses)
-        if step % self.cfg.eval_every == 0 or step == self.cfg.steps:
+        if answer is not None:  # every commit's Evaluation answers (the progress bar's score) only when it evaluated
             times.append({"step": step, "train_seconds": round(t0 - self.timer_start - self.timer_evaluating, 2)})
             self.timer_evaluating += time.perf_counter() - t0
         return answer

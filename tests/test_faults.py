@@ -113,6 +113,15 @@ def test_resume_of_a_copy_leaves_the_original_untouched_and_applies_a_new_lr(tmp
     assert (trained / "checkpoints" / "last.pt").read_bytes() == before
 
 
+def test_a_run_saved_before_a_new_default_resumes_with_what_it_was_trained_with(tmp_path, capsys, trained):
+    run = _copy(trained, tmp_path)
+    saved = json.loads((run / "config.json").read_text())
+    assert saved.pop("ot_pair_loss") == "l1"  # today's default
+    (run / "config.json").write_text(json.dumps(saved))  # as a run saved before the field existed
+    assert main(["train", "--resume", "--out", str(run), "--steps", "3"]) == 0
+    assert json.loads((run / "config.json").read_text())["ot_pair_loss"] == "l2"
+
+
 def test_resume_refuses_a_changed_architecture_by_name(tmp_path, capsys, trained):
     run = _copy(trained, tmp_path)
     capsys.readouterr()

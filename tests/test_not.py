@@ -102,6 +102,23 @@ def test_warm_start_on_discrete_ot_pairs_brings_the_map_near_the_ot_map_before_a
     assert (solver.map(xt) - warm).abs().max() < 0.5 * (warm - xt).abs().max()
 
 
+def test_an_l1_fit_to_pairs_ignores_the_wrong_pairs_that_an_l2_fit_blends_in():
+    torch.manual_seed(0)
+    x, y, true_map = _gaussian_pair(2000)
+    xs, ys = discrete_ot_pairs(x, y)
+    wrong = torch.rand(len(ys)) < 0.2  # a fifth of the partners are another sample's
+    ys = torch.where(wrong[:, None], ys[torch.randperm(len(ys))], ys)
+    xt = torch.randn(2000, 2)
+    uvp = {}
+    for loss in ("l2", "l1"):
+        torch.manual_seed(1)
+        solver = NOT(MLP(2, 2, (64, 64)), MLP(2, 1, (64, 64)), QuadraticCost())
+        errors = fit_to_pairs(solver, xs, ys, steps=600, batch_size=128, lr=1e-2, progress=False, loss=loss)
+        assert sum(errors[-20:]) < sum(errors[:20])
+        uvp[loss] = l2_uvp(solver.map(xt), true_map(xt))
+    assert uvp["l1"] < 0.5 * uvp["l2"]  # the mean is pulled towards the wrong partners, the median is not
+
+
 def test_the_ot_anchor_holds_the_map_at_its_pairs_where_a_misleading_potential_pushes_it_away():
     torch.manual_seed(0)
     x, y, true_map = _gaussian_pair(2000)
@@ -127,6 +144,15 @@ def test_anchored_gradient_adds_a_pull_of_the_given_share_towards_the_partners()
     pull = anchored_gradient(grad, out, partners, weight=0.5) - grad
     assert torch.allclose(pull.norm(), 0.5 * grad.norm())
     assert torch.allclose(pull / pull.norm(), (out - partners) / (out - partners).norm(), atol=1e-6)
+
+
+def test_an_l1_anchor_pulls_every_coordinate_off_its_partner_alike():
+    grad, out, partners = torch.randn(4, 3), torch.randn(4, 3), torch.randn(4, 3)
+    partners[0] = out[0] + 1e-3  # barely off: l2 barely pulls it, l1 as hard as any other
+    pull = anchored_gradient(grad, out, partners, weight=0.5, loss="l1") - grad
+    assert torch.allclose(pull.norm(), 0.5 * grad.norm())
+    assert torch.allclose(pull.abs(), pull.abs().mean().expand_as(pull), atol=1e-6)
+    assert torch.equal(pull.sign(), (out - partners).sign())
 
 
 def test_an_anchored_update_frees_its_batch():

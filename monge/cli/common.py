@@ -147,7 +147,7 @@ def config_from_args(args: argparse.Namespace, resumable: bool = True, defaults:
             if saved_path.exists()
             else json.loads((out / "stack.json").read_text())["config"]
         )
-        current = TrainConfig.from_dict(saved).to_dict()
+        current = TrainConfig.from_saved(saved).to_dict()
         requested = {k: v for k, v in {**base, **flags}.items() if k != "out"}
         resumed = TrainConfig.from_dict({**current, **requested, "out": str(out)})  # refuses unknown keys by name
         changes = {k: (current[k], v) for k, v in requested.items() if current[k] != v}

@@ -3,6 +3,7 @@
 
 COST_NAMES = ("strong", "weak", "l1", "perceptual")  # monge.ot.costs.COSTS, in this order
 PAIRINGS = ("pixels", "pixels+effnet")  # the discrete OT pairs' costs (monge.ot.discrete)
+PAIR_LOSSES = ("l1", "l2")  # the error a map's fit to those pairs minimises (monge.ot.discrete, monge.ot.optim)
 SOLVERS = ("not", "enot")  # the update rules: monge.ot.solver.NOT, monge.ot.enot.ENOT
 
 EXPECTILE = 0.99  # ENOT's tau: the paper's value for the W2 benchmark and for images

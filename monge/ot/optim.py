@@ -56,11 +56,17 @@ def cosine_schedule(steps: int) -> Callable[[torch.optim.Optimizer], torch.optim
     return lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, partial(cosine_decay, steps=steps))
 
 
-def anchored_gradient(grad: torch.Tensor, out: torch.Tensor, partners: torch.Tensor, weight: float) -> torch.Tensor:
+def anchored_gradient(
+    grad: torch.Tensor, out: torch.Tensor, partners: torch.Tensor, weight: float, loss: str = "l2"
+) -> torch.Tensor:
     """The map's output gradient with a pull towards ``partners`` added, ``weight`` times the game's
     gradient norm over the batch: the potential's gradient can be 10^5 times the cost's, so a fixed
-    weight would be either drowned or dominant, while a relative one keeps its share as f grows."""
+    weight would be either drowned or dominant, while a relative one keeps its share as f grows.
+    ``loss`` is the error the pull descends: l2 (half the squared error: a pull in proportion to the
+    distance) or l1 (the absolute error: the same pull on every pixel off its partner, however slightly)."""
     pull = out.float() - partners.float()  # the gradient of half the squared error
+    if loss == "l1":
+        pull = pull.sign()
     scale = weight * grad.float().norm() / pull.norm().clamp_min(1e-12)
     return (grad.float() + scale * pull).to(grad.dtype)
 

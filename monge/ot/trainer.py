@@ -106,7 +106,7 @@ class Solver:
             self._f_train, self.opt_f = fabric.setup(self.f, self.opt_f)
         self.schedulers = [scheduler(opt) for opt in (self.opt_T, self.opt_f)] if scheduler else []  # per step
         self.anchor: tuple[torch.Tensor, torch.Tensor] | None = None  # see anchor_to
-        self.anchor_weight = 0.0
+        self.anchor_weight, self.anchor_loss = 0.0, "l2"
         self.anchor_generator: torch.Generator | None = None
         self.steps_done, self.explosion_guard = 0, ExplosionGuard()
 
@@ -159,13 +159,20 @@ class Solver:
         return self.fabric.autocast() if self.fabric is not None else contextlib.nullcontext()
 
     def anchor_to(
-        self, x: torch.Tensor, y: torch.Tensor, weight: float, generator: torch.Generator | None = None
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        weight: float,
+        generator: torch.Generator | None = None,
+        loss: str = "l2",
     ) -> None:
         """During the game, draw the map's batches from ``x`` and pull each T(x[i]) towards ``y[i]``
         (the discrete OT pairs, :mod:`monge.ot.discrete`), ``weight`` times the game's gradient norm
         at the output (:func:`anchored_gradient`): the potential makes the map look real, the pairs
-        keep it where the exact OT plan of the samples sends each image."""
+        keep it where the exact OT plan of the samples sends each image. ``loss``: the error the pull
+        descends, l2 or l1 (see :func:`anchored_gradient`)."""
         self.anchor, self.anchor_weight, self.anchor_generator = (x, y), weight, generator
+        self.anchor_loss = loss
 
     def mapped_outputs(self, x: torch.Tensor, partners: torch.Tensor | None = None) -> torch.Tensor:
         """The training net's ``z_count`` outputs per input (T(x) for a deterministic map), with the
@@ -174,7 +181,8 @@ class Solver:
         if partners is not None:
             target = partners.unsqueeze(1) if self.stochastic else partners
             # the hook holds a detached view: one holding ``out`` itself would keep every batch alive
-            out.register_hook(partial(anchored_gradient, out=out.detach(), partners=target, weight=self.anchor_weight))
+            pull = partial(anchored_gradient, weight=self.anchor_weight, loss=self.anchor_loss)
+            out.register_hook(partial(pull, out=out.detach(), partners=target))
         return out
 
     def step(self, sample_x: Sampler, sample_y: Sampler, batch_size: int) -> dict[str, float]:

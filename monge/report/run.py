@@ -89,7 +89,7 @@ def describe(cfg: dict) -> str:
         f"{cfg['lr']:g} (potential) and {cfg.get('map_lr') or cfg['lr']:g} (map), "
         f"{cfg.get('lr_schedule', 'constant')}; "
         f"discrete OT pairs ({cfg.get('ot_pairing', 'pixels')}): warm start {cfg.get('ot_warm_start') or 'off'}, "
-        f"anchor {cfg.get('ot_anchor') or 'off'}."
+        f"anchor {cfg.get('ot_anchor') or 'off'}, fitted in {cfg.get('ot_pair_loss', 'l2')}."
     )
 
 

@@ -216,7 +216,7 @@ def load_map(path: str | Path, device: str | None = None, which: str = "best") -
     _check_meta(path / CONFIG, meta)
     _check_finite(path / WEIGHTS, state)
     try:
-        cfg = TrainConfig.from_dict({**meta["config"], "device": device or "auto"})
+        cfg = TrainConfig.from_saved({**meta["config"], "device": device or "auto"})
         net = build_map(cfg, meta["z_channels"])
     except ConfigError as err:
         raise DataError(f"{path / CONFIG}: {err}") from None

@@ -134,7 +134,7 @@ def load_solver(run: str | Path, which: str = "best", device: str | None = None)
     single = {"devices": 1, "num_nodes": 1, "sync_batchnorm": False, "compile": False}  # inference: one device
     # the device given, else the best one here (a run trained on a GPU maps on a laptop's CPU)
     try:
-        cfg = TrainConfig.from_dict({**state["config"], **single, "device": device or "auto"})
+        cfg = TrainConfig.from_saved({**state["config"], **single, "device": device or "auto"})
         solver = build_solver(cfg)
     except ConfigError as err:
         raise DataError(f"{path}: {err}") from None

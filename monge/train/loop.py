@@ -27,7 +27,7 @@ import torch
 from ..data.domains import Split, open_domain, split_domain
 from ..data.sampling import image_sampler
 from ..errors import ConfigError, DataError, DivergenceError, import_extra
-from ..ot.discrete import MAX_PAIRS, discrete_ot_pairs, fit_to_pairs, pairing_encoder
+from ..ot.discrete import ERROR_NAMES, MAX_PAIRS, discrete_ot_pairs, fit_to_pairs, pairing_encoder
 from ..ot.trainer import Solver
 from ..runs import (
     CSVLog,
@@ -207,10 +207,11 @@ def _pairs_and_warm_start(cfg: TrainConfig, solver: Solver, splits: tuple, data_
     pair_rng = data_rng if solver.steps_done == 0 else torch.Generator().manual_seed(cfg.seed)
     xs, ys = discrete_ot_pairs(source, target, generator=pair_rng, encode=pairing_encoder(cfg.ot_pairing))
     if fresh_warm_start:
-        errors = fit_to_pairs(solver, xs, ys, cfg.ot_warm_start, cfg.batch_size, generator=data_rng, progress=progress)
+        updates, loss = cfg.ot_warm_start, cfg.ot_pair_loss
+        errors = fit_to_pairs(solver, xs, ys, updates, cfg.batch_size, generator=data_rng, progress=progress, loss=loss)
         last_error = errors[-1]
     if cfg.ot_anchor:
-        solver.anchor_to(xs, ys, cfg.ot_anchor, generator=data_rng)
+        solver.anchor_to(xs, ys, cfg.ot_anchor, generator=data_rng, loss=cfg.ot_pair_loss)
     return time.perf_counter() - t0, last_error
 
 
@@ -254,7 +255,7 @@ def _train(
     # counted in the run's time: the ladder gives other methods the same wall clock
     warm_seconds, warm_error = _pairs_and_warm_start(cfg, solver, splits, data_rng, progress and rank0)
     if rank0 and warm_error is not None:
-        writer.add_scalar("warm_start/mse", warm_error, 0)
+        writer.add_scalar(f"warm_start/{ERROR_NAMES[cfg.ot_pair_loss]}", warm_error, 0)
     start = solver.steps_done
     if resumed.torch_rng is not None:  # augmentations and a weak map's noise continue the interrupted stream
         torch.set_rng_state(resumed.torch_rng)

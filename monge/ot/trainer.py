@@ -1,13 +1,10 @@
-"""What every neural OT solver of monge shares, whatever its update rule: the problem (a map T, a
-potential f, a cost), the optimisers and their schedules, the map's moving average, Lightning
-Fabric, mapping, the :meth:`Solver.fit` loop with its callbacks, and the checkpointed state.
-
-An update rule subclasses :class:`Solver` and implements :meth:`Solver.step`, one outer iteration
-on batches from two samplers (:class:`~monge.ot.solver.NOT`: ``t_steps`` map updates per potential
-update; :class:`~monge.ot.enot.ENOT`: one joint update); adding one touches nothing here. Nothing
-here knows about files, runs or threads: batches come from any callable ``n -> batch`` (or a
-tensor, see :mod:`monge.data.sampling`), and the caller's ``before_update`` hook runs before each map update.
-"""
+"""What every neural OT solver of monge shares: the problem (a map T, a potential f, a cost), the
+optimisers and their schedules, the map's moving average, Lightning Fabric, mapping, the
+:meth:`Solver.fit` loop with its callbacks, and the checkpointed state. An update rule subclasses
+:class:`Solver` and implements :meth:`Solver.step` (:class:`~monge.ot.solver.NOT`: ``t_steps`` map updates
+per potential update; :class:`~monge.ot.enot.ENOT`: one joint update); adding one touches nothing here.
+Nothing here knows about files, runs or threads: batches come from any callable ``n -> batch`` (or a
+tensor, :mod:`monge.data.sampling`), and the caller's ``before_update`` hook runs before each map update."""
 
 from __future__ import annotations
 
@@ -106,8 +103,8 @@ class Solver:
             self._f_train, self.opt_f = fabric.setup(self.f, self.opt_f)
         self.schedulers = [scheduler(opt) for opt in (self.opt_T, self.opt_f)] if scheduler else []  # per step
         self.anchor: tuple[torch.Tensor, torch.Tensor] | None = None  # see anchor_to
-        self.anchor_weight, self.anchor_loss = 0.0, "l2"
         self.anchor_generator: torch.Generator | None = None
+        self.pull = partial(anchored_gradient, weight=0.0)  # the anchor's gradient hook
         self.steps_done, self.explosion_guard = 0, ExplosionGuard()
 
     @property
@@ -133,11 +130,9 @@ class Solver:
     @torch.no_grad()
     def map(self, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
         """T(x) in eval mode (one noise draw per input for a stochastic map)."""
-        return (
-            self.sample(x, 1, batch_size)[:, 0]
-            if self.stochastic
-            else self._eval(lambda b: self.map_net(b), x, batch_size)
-        )
+        if self.stochastic:
+            return self.sample(x, 1, batch_size)[:, 0]
+        return self._eval(self.map_net, x, batch_size)
 
     @torch.no_grad()
     def sample(self, x: torch.Tensor, n: int, batch_size: int = 256) -> torch.Tensor:
@@ -147,8 +142,7 @@ class Solver:
         return self._eval(lambda b: self._apply(b, n, self.map_net), x, max(1, batch_size // n))
 
     def _eval(self, fn, x: torch.Tensor, batch_size: int) -> torch.Tensor:
-        net = self.map_net
-        was_training = net.training
+        net, was_training = self.map_net, self.map_net.training
         net.eval()
         try:
             return torch.cat([fn(b.to(self.device)).cpu() for b in x.split(batch_size)])
@@ -167,12 +161,11 @@ class Solver:
         loss: str = "l2",
     ) -> None:
         """During the game, draw the map's batches from ``x`` and pull each T(x[i]) towards ``y[i]``
-        (the discrete OT pairs, :mod:`monge.ot.discrete`), ``weight`` times the game's gradient norm
-        at the output (:func:`anchored_gradient`): the potential makes the map look real, the pairs
-        keep it where the exact OT plan of the samples sends each image. ``loss``: the error the pull
-        descends, l2 or l1 (see :func:`anchored_gradient`)."""
-        self.anchor, self.anchor_weight, self.anchor_generator = (x, y), weight, generator
-        self.anchor_loss = loss
+        (the discrete OT pairs, :mod:`monge.ot.discrete`) in ``loss``, ``weight`` times the game's
+        gradient norm at the output (:func:`anchored_gradient`): the potential makes the map look
+        real, the pairs keep it where the exact OT plan of the samples sends each image."""
+        self.anchor, self.anchor_generator = (x, y), generator
+        self.pull = partial(anchored_gradient, weight=weight, loss=loss)
 
     def mapped_outputs(self, x: torch.Tensor, partners: torch.Tensor | None = None) -> torch.Tensor:
         """The training net's ``z_count`` outputs per input (T(x) for a deterministic map), with the
@@ -181,8 +174,7 @@ class Solver:
         if partners is not None:
             target = partners.unsqueeze(1) if self.stochastic else partners
             # the hook holds a detached view: one holding ``out`` itself would keep every batch alive
-            pull = partial(anchored_gradient, weight=self.anchor_weight, loss=self.anchor_loss)
-            out.register_hook(partial(pull, out=out.detach(), partners=target))
+            out.register_hook(partial(self.pull, out=out.detach(), partners=target))
         return out
 
     def step(self, sample_x: Sampler, sample_y: Sampler, batch_size: int) -> dict[str, float]:

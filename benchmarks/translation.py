@@ -48,7 +48,7 @@ def ot_pairs_regression(pairs, cfg: TrainConfig, steps: int, seed: int, progress
     t0 = time.perf_counter()
     gen = torch.Generator().manual_seed(seed)
     xs, ys = discrete_ot_pairs(pairs.x_train, pairs.y_train, generator=gen, encode=pairing_encoder(cfg.ot_pairing))
-    fit_to_pairs(solver, xs, ys, steps, cfg.batch_size, generator=gen, progress=progress)
+    fit_to_pairs(solver, xs, ys, steps, cfg.batch_size, generator=gen, progress=progress, loss=cfg.ot_pair_loss)
     solver.T.eval()
     return solver.map, {"steps": steps, "seconds": round(time.perf_counter() - t0, 1)}
 

@@ -6,9 +6,9 @@ import pytest
 import torch
 from PIL import Image
 
-from monge.data.domains import Split, open_domain, random_split, split_domain
+from monge.data.domains import MIN_VALIDATION, Split, hold_out_validation, open_domain, random_split, split_domain
 from monge.data.emoji import load_emoji, write_emoji_folder
-from monge.data.sources import FolderSource
+from monge.data.sources import ArraySource, FolderSource
 from monge.errors import DataError
 
 
@@ -90,6 +90,31 @@ def test_split_is_seeded_order_free_and_round_trips(tmp_path):
     assert random_split(names, 0.1, seed=4).test != a.test
     a.save(tmp_path / "split.json")
     assert Split.load(tmp_path / "split.json") == a
+
+
+def _named(names):
+    return ArraySource(np.zeros((len(names), 4, 4, 3), np.uint8), names, 4)
+
+
+def test_validation_is_cut_from_training_alike_on_both_sides_and_reproducibly():
+    shared = [f"s{i}.png" for i in range(300)]
+    a_train, b_train = (
+        _named(shared + [f"a{i}.png" for i in range(100)]),
+        _named([f"b{i}.png" for i in range(60)] + shared),
+    )
+    tests = _named(["t.png"]), _named(["u.png"])
+    splits = (a_train, tests[0], b_train, tests[1])
+    (a_fit, a_test, b_fit, b_test), (a_val, b_val) = hold_out_validation(splits, 0.1, seed=2)
+    assert a_test is tests[0] and b_test is tests[1]  # the test splits are left alone
+    for fit, val, whole in ((a_fit, a_val, a_train), (b_fit, b_val, b_train)):
+        assert not set(fit.names) & set(val.names) and set(fit.names) | set(val.names) == set(whole.names)
+    assert {n for n in a_val.names if n in shared} == {n for n in b_val.names if n in shared}  # pairs stay whole
+    assert 30 <= len(a_val) <= 50 and 26 <= len(b_val) <= 46
+    again = hold_out_validation((_named(a_train.names[::-1]), *splits[1:]), 0.1, seed=2)[1]
+    assert set(again[0].names) == set(a_val.names)  # the order of the names does not matter
+    assert set(hold_out_validation(splits, 0.1, seed=3)[1][0].names) != set(a_val.names)
+    few = (_named(shared[: 10 * MIN_VALIDATION - 20]), tests[0], b_train, tests[1])
+    assert hold_out_validation(few, 0.1)[1] is None and hold_out_validation(splits, 0.0) == (splits, None)
 
 
 def test_builtin_emoji_pairs_and_categories(tmp_path):

@@ -273,6 +273,32 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tiny_domains, tmp
     assert list((tmp_path / "cut" / "tb").iterdir())
 
 
+def test_best_is_chosen_on_a_validation_split_the_map_never_trains_on(tiny_domains, tmp_path, monkeypatch):
+    import monge.train.loop as loop
+
+    trained_on = []
+
+    def recording(split, *args, **kwargs):
+        trained_on.append(set(split.names))
+        return real(split, *args, **kwargs)
+
+    real = loop.image_sampler
+    monkeypatch.setattr(loop, "image_sampler", recording)
+    summary = train(_tiny_cfg(tiny_domains, tmp_path / "run", 6, val_fraction=0.7), progress=False)
+    assert summary.chosen_on == "validation" and summary.to_dict()["chosen_on"] == "validation"
+    rows = CSVLog(tmp_path / "run" / "eval.csv").read()
+    val, test = [r["val_FD-EffNetLite0"] for r in rows], [r["FD-EffNetLite0"] for r in rows]
+    assert len(rows) == 3 and val != test
+    assert summary.best == min(val) and summary.best_step == rows[val.index(min(val))]["step"]
+    best = load_checkpoint(tmp_path / "run" / "checkpoints" / "best.pt")
+    assert best["solver"]["steps_done"] == summary.best_step
+    split = json.loads((tmp_path / "run" / "split_source.json").read_text())
+    assert len(trained_on[0]) == 10 and trained_on[0] < set(split["train"])  # 22 of 32 held out
+    assert not trained_on[0] & set(split["test"])
+    # too few images to hold out 20 per side: chosen on the test split, as with val_fraction 0
+    assert train(_tiny_cfg(tiny_domains, tmp_path / "few", 2), progress=False).chosen_on == "test"
+
+
 def test_a_finished_anchored_run_reopens_without_pairing_again(tiny_domains, tmp_path, monkeypatch):
     cfg = _tiny_cfg(tiny_domains, tmp_path / "run", 2, ot_warm_start=2, ot_anchor=0.5)
     first = train(cfg, progress=False)

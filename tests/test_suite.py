@@ -73,7 +73,7 @@ def _results() -> list[dict]:
 def test_the_suite_table_and_page_show_every_task_with_its_verdict(tmp_path):
     results = _results()
     table = suite_table(results)
-    assert "| sans-serif | map (last step) | 1 | 80.0 |" in table
+    assert "| sans-serif | map | 1 | 80.0 |" in table
     assert "sans-serif, seed 0: the map meets every target" in table
     assert "sans-bold, seed 0: the map misses: FD 5 % below identity, FD 3 SD below identity" in table
     page = write_suite_html(tmp_path, results, table).read_text()

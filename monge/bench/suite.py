@@ -2,8 +2,9 @@
 
 Tasks are pairs of built-in domains whose file names pair the same item in both: the emoji in two
 directions (a change of colour and bevel) and DejaVu font glyphs (a change of shape). For each task
-and seed, NOT (or ENOT) is trained with ``TrainConfig``'s defaults plus a recipe and scored at its
-*last* step (nothing is chosen on the test split); CycleGAN and the supervised ceiling (the map
+and seed, NOT (or ENOT) is trained with ``TrainConfig``'s defaults plus a recipe and scored at the
+checkpoint ``monge train`` hands out: the one chosen on the validation split cut from the training
+images (the last step where a recipe turns validation off; never one chosen on the test split); CycleGAN and the supervised ceiling (the map
 network trained on the hidden training pairs) then get the same wall clock. Everything is scored by
 :func:`monge.bench.ladder.score_methods` beside the identity and the Gaussian colour OT.
 """
@@ -29,7 +30,7 @@ from .pairs import held_out_pairs
 from .supervised import train_supervised
 from .tasks import TASKS
 
-MAP, CYCLEGAN, CEILING = "map (last step)", "CycleGAN (equal wall clock)", "supervised ceiling (hidden pairs, L2)"
+MAP, CYCLEGAN, CEILING = "map", "CycleGAN (equal wall clock)", "supervised ceiling (hidden pairs, L2)"
 # real target images of other items: the scores of a perfect sampler of the target domain that ignores
 # its input (on glyphs, FD against the paired test targets is mostly which characters a set holds)
 OTHER_TARGETS = "target images of other items (reference)"
@@ -38,14 +39,17 @@ GRID_PAIRS = 8
 
 def train_map(source: str, target: str, folder: Path, steps: int, seed: int, recipe: dict, progress: bool):
     """The map of one task and seed (a finished run in ``folder`` is reused, an interrupted one
-    resumed), its configuration and its training seconds."""
-    base = dict(source=source, target=target, out=str(folder), steps=steps, eval_every=steps, eval_images=1000)
+    resumed) at the checkpoint chosen on validation (else its last), its configuration, its training
+    seconds and which checkpoint it is."""
+    base = dict(source=source, target=target, out=str(folder), steps=steps, eval_every=max(1, steps // 10))
     cfg = TrainConfig.from_dict({**base, "seed": seed, "logger": "csv", **recipe})
     earlier = folder / "summary.json"
     earlier_seconds = json.loads(earlier.read_text())["seconds"] if earlier.exists() else 0.0
     summary = train(cfg, resume=(folder / "checkpoints" / "last.pt").exists(), progress=progress)
-    solver, cfg = load_solver(cfg.out, "last")
-    return solver, cfg, {"steps": summary.steps, "seconds": max(summary.seconds, earlier_seconds)}
+    which = "best" if summary.chosen_on == "validation" else "last"
+    solver, cfg = load_solver(cfg.out, which)
+    checkpoint = f"step {summary.best_step} of {summary.steps}, chosen on validation" if which == "best" else "last"
+    return solver, cfg, {"steps": summary.steps, "seconds": max(summary.seconds, earlier_seconds)}, checkpoint
 
 
 def _other_targets(y_train: torch.Tensor, seed: int):
@@ -79,7 +83,7 @@ def run_task(
     ``out/TASK/seedS`` and returns the result."""
     source, target = TASKS[task]
     folder = out / task / f"seed{seed}"
-    solver, cfg, extra = train_map(source, target, folder / "map", steps, seed, recipe or {}, progress)
+    solver, cfg, extra, checkpoint = train_map(source, target, folder / "map", steps, seed, recipe or {}, progress)
     pairs = held_out_pairs(cfg.out, source, target, cfg.size, train_limit=4000)
     methods = {
         "identity": lambda x: x,
@@ -116,6 +120,7 @@ def run_task(
         "steps": steps,
         "recipe": {k: v for k, v in cfg.to_dict().items() if k in (recipe or {})},
         "solver": cfg.solver,
+        "checkpoint": checkpoint,
         "test_pairs": len(pairs.names),
         "cpu": cpu_name(),
         "threads": torch.get_num_threads(),

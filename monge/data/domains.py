@@ -122,3 +122,26 @@ def split_domain(
         random_split(names, test_fraction, seed) if follow is None else follow_split(names, follow, test_fraction, seed)
     )
     return domain.source.subset(split.train), domain.source.subset(split.test), split
+
+
+MIN_VALIDATION = 20  # fewer validation images on a side than this choose nothing: the test split does
+
+
+def hold_out_validation(splits: tuple, fraction: float, seed: int = 0) -> tuple[tuple, tuple | None]:
+    """(source train, source test, target train, target test) with a seeded share of both training
+    splits held out to choose a checkpoint on, and those (source, target) validation images; names both
+    domains hold are held out on both sides, as in the test split. The cut depends only on the sets
+    of names, so a resume cuts the same. Unchanged splits and None when ``fraction`` is 0 or a side
+    would hold fewer than :data:`MIN_VALIDATION` images."""
+    if not fraction:
+        return splits, None
+    source_train, source_test, target_train, target_test = splits
+    source = random_split(source_train.names, fraction, seed + 1)
+    target = follow_split(target_train.names, source, fraction, seed + 1)
+    if min(len(source.test), len(target.test)) < MIN_VALIDATION:
+        return splits, None
+    trains = source_train.subset(source.train), target_train.subset(target.train)
+    return (trains[0], source_test, trains[1], target_test), (
+        source_train.subset(source.test),
+        target_train.subset(target.test),
+    )

@@ -28,6 +28,7 @@ class RunSummary(Protocol):
     final: dict[str, float]
     seconds: float
     baselines: dict[str, dict[str, float]]
+    chosen_on: str  # the split best.pt was chosen on: validation or test
 
 
 def svg_curve(steps: list[float], values: list[float], label: str, width: int = 480, height: int = 200) -> str:
@@ -64,12 +65,16 @@ def metrics_table(history: list[dict], baselines: dict[str, dict[str, float]]) -
     def marks(name: str, values: dict[str, float]) -> list[str]:
         if identity is None or name == "identity":
             return []
-        return [""] + ["win" if better(k, float(values[k]), identity[k]) else "loss" for k in keys if k in values]
+        scored = [k in values and k in identity for k in keys]  # validation columns have no baseline
+        return [""] + [
+            ("win" if better(k, float(values[k]), identity[k]) else "loss") if ok else "" for k, ok in zip(keys, scored)
+        ]
 
     for r in history:
         table.add([f"T at step {int(r['step'])}"] + [f"{float(r[k]):.4g}" for k in keys], marks("T", r))
     for name, values in baselines.items():
-        table.add([f"{name} (baseline)"] + [f"{values.get(k, float('nan')):.4g}" for k in keys], marks(name, values))
+        cells = [f"{values[k]:.4g}" if k in values else "-" for k in keys]
+        table.add([f"{name} (baseline)", *cells], marks(name, values))
     return table, keys
 
 
@@ -145,8 +150,12 @@ def write_report(run: Path, summary: RunSummary) -> Path:
         "",
         f"**{words}**" if lost else words,
         "",
-        f"Best {metric}: {summary.best:.4g} at step {summary.best_step} (checkpoints/best.pt, chosen on the test "
-        "split: use the last step for an unbiased figure).",
+        f"Best {metric}: {summary.best:.4g} at step {summary.best_step} (checkpoints/best.pt, which apply and "
+        + (
+            "export use, chosen on the validation split cut from the training images: the test split only scores it)."
+            if summary.chosen_on == "validation"
+            else "export use, chosen on the test split: use the last step for an unbiased figure)."
+        ),
         "",
         "Rows: source | T(source) | the same item in the target style (hidden pairs, when known).",
         "",

@@ -89,7 +89,8 @@ class LossLog:
 
 class Evaluation:
     """Every ``cfg.eval_every`` steps (and at the last): score the map on the held-out split, log and
-    plot, write the sample grid and the ``last`` (and, when it improved, the ``best``) checkpoints."""
+    plot, write the sample grid and the ``last`` (and, when it improved, the ``best``) checkpoints.
+    With a ``validation`` evaluator the best is chosen on its split, and the test split only scores."""
 
     def __init__(
         self,
@@ -101,8 +102,10 @@ class Evaluation:
         data_rng: torch.Generator,
         samplers: tuple,
         baselines: dict[str, dict[str, float]] | None = None,
+        validation: Evaluator | None = None,
     ):
         self.evaluator, self.cfg, self.state, self.writer, self.log = evaluator, cfg, state, writer, log
+        self.validation = validation
         self.data_rng, self.samplers = data_rng, samplers
         self.last: dict[str, float] = {}
         self.baselines = baselines or {}  # the trivial maps' scores, shown beside the map's in report.html
@@ -111,7 +114,7 @@ class Evaluation:
         self.defaults = TrainConfig.from_dict(
             {"source": cfg.source, "target": cfg.target, "preset": cfg.preset}
         ).to_dict()
-        self.evaluating = 0.0  # seconds spent here, left out of the training seconds
+        self.evaluating = 0.0  # seconds spent here, left out of the training seconds (choosing on validation counts)
 
     def on_step(self, solver: Solver, step: int, losses: dict[str, float]) -> dict[str, str] | None:
         if step % self.cfg.eval_every and step != self.cfg.steps:
@@ -121,6 +124,11 @@ class Evaluation:
         self.state["streams"] = [getattr(s, "drawn", 0) for s in self.samplers]
         cfg, metric, run = self.cfg, self.evaluator.metric, Path(self.cfg.out)
         result, rows = self.evaluator(solver, cfg.seed)
+        choosing = time.perf_counter()
+        if self.validation is not None:
+            result.update({f"val_{k}": v for k, v in self.validation(solver, cfg.seed)[0].items()})
+        choosing = time.perf_counter() - choosing
+        chosen_by = f"val_{metric}" if self.validation is not None else metric
         self.log.write({"step": step, **result, "train_seconds": trained})
         for k, v in result.items():
             self.writer.add_scalar(f"eval/{k}", v, step)
@@ -129,17 +137,19 @@ class Evaluation:
         save_grid(rows, run / "samples" / "latest.png", scale=2)
         self.writer.add_image("samples", grid.add(1).div(2), step)
         history = self.log.read()
+        splits = {"test split": metric, "validation split": f"val_{metric}"}
+        steps = [r["step"] for r in history]
         plot_curves(
-            {metric: ([r["step"] for r in history], [r[metric] for r in history])},
+            {name: (steps, [r[key] for r in history]) for name, key in splits.items() if key in result},
             run / "curve.png",
             metric,
-            f"{cfg.source} -> {cfg.target} (test split)",
+            f"{cfg.source} -> {cfg.target}",
         )
-        if result[metric] < self.state["best_metric"]:
-            self.state.update(best_metric=result[metric], best_step=step)
+        if result[chosen_by] < self.state["best_metric"]:
+            self.state.update(best_metric=result[chosen_by], best_step=step)
             save_checkpoint(run / "checkpoints" / "best.pt", solver, cfg, self.data_rng, self.state)
         save_checkpoint(run / "checkpoints" / "last.pt", solver, cfg, self.data_rng, self.state)
         self.last = result
         write_run_html(run, history, self.baselines, time.perf_counter() - self.started, self.defaults)
-        self.evaluating += time.perf_counter() - t0
+        self.evaluating += time.perf_counter() - t0 - choosing
         return {metric: f"{result[metric]:.1f}"}

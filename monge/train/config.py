@@ -51,7 +51,7 @@ COSTS = COST_NAMES
 
 
 # fields added with a default that differs from what runs saved before them did: their old behaviour
-SAVED_BEFORE = {"ot_pair_loss": "l2"}
+SAVED_BEFORE = {"ot_pair_loss": "l2", "val_fraction": 0.0}
 
 # what a resumed run may change: schedules, evaluation and hardware, never the model or the data
 RESUME_CHANGEABLE = (
@@ -143,6 +143,12 @@ class TrainConfig:
     )
     seed: int = option(0, "seed of the weights, the split and the batches", group="data")
     test_fraction: float = option(0.1, "held-out share of each domain", group="data")
+    val_fraction: float = option(
+        0.1,
+        "share of each domain's training images held out to choose the checkpoint a run hands out (best.pt), "
+        "so that the test split only scores it (0, or under 20 images: chosen on the test split)",
+        group="data",
+    )
     eval_every: int = option(50, "evaluate every this many steps", group="data")
     eval_images: int = option(500, "held-out source images mapped at each evaluation", group="data")
     log_every: int = option(10, "log losses every this many steps", group="data")
@@ -219,6 +225,8 @@ class TrainConfig:
             raise ConfigError("expectile_weight", f"{self.expectile_weight} is negative or not a number")
         if not 0 < self.test_fraction < 1:
             raise ConfigError("test_fraction", f"{self.test_fraction} is not in (0, 1)")
+        if not 0 <= self.val_fraction < 1:
+            raise ConfigError("val_fraction", f"{self.val_fraction} is not in [0, 1)")
         for key in ("gamma", "z_std", "cache_mb", "workers"):
             if not getattr(self, key) >= 0:
                 raise ConfigError(key, f"{getattr(self, key)} is negative or not a number")

@@ -19,9 +19,10 @@ EXPLODED_OUTPUT = 10.0  # a map whose outputs average this far outside [-1, 1] h
 
 class Evaluator:
     """Held-out evaluation: FD (or FID) of T(source test) against the target test split, and paired
-    metrics (MSE, PSNR, PD-EffNetLite0) when test images of both domains share file names."""
+    metrics (MSE, PSNR, PD-EffNetLite0) when test images of both domains share file names. ``split``
+    names the held-out split (``test``, or ``val``: the one a checkpoint is chosen on)."""
 
-    def __init__(self, cfg: TrainConfig, source_test, target_test, run: Path):
+    def __init__(self, cfg: TrainConfig, source_test, target_test, run: Path, split: str = "test"):
         name = cfg.backbone
         if name == "auto":
             try:
@@ -36,7 +37,7 @@ class Evaluator:
         self.source = torch.stack([source_test[i] for i in range(n)])
         self.size = cfg.size
         self.target_stats = image_stats(
-            target_test, self.extractor, cfg.size, cache=run / f"target_test_stats_{self.extractor.backbone_id}.npz"
+            target_test, self.extractor, cfg.size, cache=run / f"target_{split}_stats_{self.extractor.backbone_id}.npz"
         )
         common = set(source_test.names[:n]) & set(target_test.names)
         keep = [i for i, name in enumerate(source_test.names[:n]) if name in common]

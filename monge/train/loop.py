@@ -6,7 +6,7 @@ A run folder holds everything a run produced and needs to continue:
     split_source.json      train/test file lists of each domain (reproducible, resumable)
     split_target.json
     checkpoints/last.pt    T, f, both optimisers, step, RNG states, config (written atomically)
-    checkpoints/best.pt    the same at the best evaluation (lowest FD / FID)
+    checkpoints/best.pt    the same at the best evaluation (lowest FD / FID on the validation split)
     losses.csv, eval.csv   losses every ``log_every`` steps, metrics at every evaluation
     tb/                    TensorBoard events
     samples/               grids: source | T(source) (several z for the weak cost) | paired target
@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from ..data.domains import Split, open_domain, split_domain
+from ..data.domains import Split, hold_out_validation, open_domain, split_domain
 from ..data.sampling import image_sampler
 from ..errors import ConfigError, DataError, DivergenceError, import_extra
 from ..ot.discrete import ERROR_NAMES, MAX_PAIRS, discrete_ot_pairs, fit_to_pairs, pairing_encoder
@@ -55,11 +55,12 @@ class TrainSummary:
     best_step: int
     best: float  # the best value of ``metric`` (inf before any evaluation)
     final: dict[str, float] = field(default_factory=dict)  # every metric at the last evaluation
-    seconds: float = 0.0
+    seconds: float = 0.0  # pairing, warm start and game, choosing on validation included, test scoring not
     steps_per_second: float | None = None
     world_size: int = 1
     rank: int = 0
     baselines: dict[str, dict[str, float]] = field(default_factory=dict)  # trivial maps, scored the same way
+    chosen_on: str = "test"  # the split ``best`` was measured on: validation (cut from the training images) or test
 
     def to_dict(self) -> dict:
         """JSON-ready, with the best value also under ``best_<metric>``."""
@@ -240,6 +241,7 @@ def _train(
     state = resumed.state
     fabric.barrier()  # every rank has read the checkpoint before rank 0 may overwrite it
     splits = data if data is not None else open_splits(cfg, run, save=rank0)
+    splits, validation = hold_out_validation(splits, cfg.val_fraction, cfg.seed)  # what best.pt is chosen on
     samplers = _samplers(cfg, splits, data_rng, state["streams"], fabric, progress and rank0)
     callbacks: list = []
     if rank0:
@@ -250,7 +252,8 @@ def _train(
         eval_log.truncate_after(solver.steps_done)
         writer = scalar_writer(run / "tb", solver.steps_done, cfg.logger, cfg.to_dict())
         baselines = evaluator.baselines(_first(splits[0], 1000), _first(splits[2], 1000))
-        evaluation = Evaluation(evaluator, cfg, state, writer, eval_log, data_rng, samplers, baselines)
+        choose = Evaluator(cfg, validation[0], validation[1], run, split="val") if validation else None
+        evaluation = Evaluation(evaluator, cfg, state, writer, eval_log, data_rng, samplers, baselines, choose)
         callbacks = [LossLog(losses_log, writer, cfg.log_every, cfg.steps), evaluation]
     # counted in the run's time: the ladder gives other methods the same wall clock
     warm_seconds, warm_error = _pairs_and_warm_start(cfg, solver, splits, data_rng, progress and rank0)
@@ -270,6 +273,7 @@ def _train(
         if rank0:
             writer.close()
     fabric.barrier()
+    fitting = fit.seconds - (evaluation.evaluating if rank0 else 0.0)  # the test split's scoring is not training
     summary = TrainSummary(
         run=str(run),
         metric=evaluator.metric if rank0 else None,
@@ -277,11 +281,12 @@ def _train(
         best_step=state["best_step"],
         best=state["best_metric"],
         final=(evaluation.last or resumed.previous.get("final", {})) if rank0 else {},
-        seconds=round(warm_seconds + fit.seconds, 1),
-        steps_per_second=round((solver.steps_done - start) / fit.seconds, 4) if fit.seconds > 0 else None,
+        seconds=round(warm_seconds + fitting, 1),
+        steps_per_second=round((solver.steps_done - start) / fitting, 4) if fitting > 0 else None,
         world_size=fabric.world_size,
         rank=fabric.global_rank,
         baselines=baselines if rank0 else {},
+        chosen_on="validation" if validation else "test",
     )
     previous = resumed.previous
     if rank0 and solver.steps_done == start and previous:  # nothing new: the run's summary stands

@@ -15,7 +15,7 @@ def _summary_table(summary) -> list[tuple[str, object]]:
         ("run", summary.run),
         ("steps", summary.steps),
         ("best step", summary.best_step),
-        (f"best {summary.metric}", summary.best),
+        (f"best {summary.metric} ({summary.chosen_on} split)", summary.best),
         *[(f"final {k}", v) for k, v in summary.final.items()],
         ("seconds", summary.seconds),
     ]
@@ -118,7 +118,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=["best", "last"],
         default="best",
         help="each level's checkpoint that maps the next level's source and is composed: best (lowest "
-        "held-out metric, the published protocol) or last (nothing chosen on the test split)",
+        "metric on the validation split; on the test split with --val-fraction 0, the published protocol) or last",
     )
     sk.add_argument(
         "--mapped",

@@ -4,9 +4,10 @@ Tasks are pairs of built-in domains whose file names pair the same item in both:
 directions (a change of colour and bevel) and DejaVu font glyphs (a change of shape). For each task
 and seed, NOT (or ENOT) is trained with ``TrainConfig``'s defaults plus a recipe and scored at the
 checkpoint ``monge train`` hands out: the one chosen on the validation split cut from the training
-images (the last step where a recipe turns validation off; never one chosen on the test split); CycleGAN and the supervised ceiling (the map
-network trained on the hidden training pairs) then get the same wall clock. Everything is scored by
-:func:`monge.bench.ladder.score_methods` beside the identity and the Gaussian colour OT.
+images (the last step where a recipe turns validation off; never one chosen on the test split);
+CycleGAN and the supervised ceiling (the map network trained on the hidden training pairs) then get
+the same wall clock. Everything is scored by :func:`monge.bench.ladder.score_methods` beside the
+identity and the Gaussian colour OT.
 """
 
 from __future__ import annotations

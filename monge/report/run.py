@@ -114,7 +114,8 @@ def write_run_html(
     parts = [
         f"<h1>monge run: {html.escape(cfg['source'])} &rarr; {html.escape(cfg['target'])}</h1>",
         f"<p>{html.escape(describe(cfg))} {step} of {cfg['steps']} steps, {when}. Every figure is on the held-out "
-        "test split; lower is better except PSNR. Green: better than the identity (the images left as they "
+        "test split but the val_ columns (the validation split, cut from the training images, that chooses "
+        "best.pt); lower is better except PSNR. Green: better than the identity (the images left as they "
         "are), red: worse.</p>",
         f'<p class="{"loss" if lost else "win"}">{html.escape(words)}</p>' if words else "",
         "<h2>Held-out metrics</h2>",
@@ -141,7 +142,8 @@ def write_report(run: Path, summary: RunSummary) -> Path:
         "",
         f"{describe(cfg)} {summary.steps} steps in {summary.seconds} s.",
         "",
-        "All metrics are on the held-out test split, lower is better except PSNR. "
+        "All metrics are on the held-out test split, but the val_ columns (the validation split, cut from the "
+        "training images, that chooses best.pt); lower is better except PSNR. "
         f"{metric} compares the mapped test images with the target test split"
         + (" (EfficientNet-Lite0 features: not comparable with FID)." if metric != "FID" else ".")
         + " MSE, PSNR and PD compare each mapped image with the same item drawn in the target style.",

@@ -11,7 +11,7 @@ from PIL import Image
 from monge.cli.main import main
 from monge.data.domains import open_domain
 from monge.data.emoji import load_emoji
-from monge.errors import DataError, DivergenceError
+from monge.errors import ConfigError, DataError, DivergenceError
 from monge.metrics import l2_uvp
 from monge.ot.costs import Cost, QuadraticCost, WeakQuadraticCost
 from monge.ot.discrete import discrete_ot_pairs, fit_to_pairs
@@ -297,6 +297,8 @@ def test_best_is_chosen_on_a_validation_split_the_map_never_trains_on(tiny_domai
     assert not trained_on[0] & set(split["test"])
     # too few images to hold out 20 per side: chosen on the test split, as with val_fraction 0
     assert train(_tiny_cfg(tiny_domains, tmp_path / "few", 2), progress=False).chosen_on == "test"
+    with pytest.raises(ConfigError, match="val_fraction: 0.8 leaves fewer training images than batch_size"):
+        train(_tiny_cfg(tiny_domains, tmp_path / "small", 2, val_fraction=0.8), progress=False)  # 6 of 32 left
 
 
 def test_a_finished_anchored_run_reopens_without_pairing_again(tiny_domains, tmp_path, monkeypatch):

@@ -242,6 +242,8 @@ def _train(
     fabric.barrier()  # every rank has read the checkpoint before rank 0 may overwrite it
     splits = data if data is not None else open_splits(cfg, run, save=rank0)
     splits, validation = hold_out_validation(splits, cfg.val_fraction, cfg.seed)  # what best.pt is chosen on
+    if validation and cfg.batch_size > min(len(splits[0]), len(splits[2])):
+        raise ConfigError("val_fraction", f"{cfg.val_fraction} leaves fewer training images than batch_size")
     samplers = _samplers(cfg, splits, data_rng, state["streams"], fabric, progress and rank0)
     callbacks: list = []
     if rank0:

@@ -284,8 +284,14 @@ def test_best_is_chosen_on_a_validation_split_the_map_never_trains_on(tiny_domai
 
     real = loop.image_sampler
     monkeypatch.setattr(loop, "image_sampler", recording)
+    import monge.train.evaluate as evaluate
+
+    loaded = []
+    real_backbone = evaluate.load_backbone
+    monkeypatch.setattr(evaluate, "load_backbone", lambda *a: loaded.append(a) or real_backbone(*a))
     summary = train(_tiny_cfg(tiny_domains, tmp_path / "run", 6, val_fraction=0.7), progress=False)
     assert summary.chosen_on == "validation" and summary.to_dict()["chosen_on"] == "validation"
+    assert len(loaded) == 1  # one metric backbone measures both splits
     rows = CSVLog(tmp_path / "run" / "eval.csv").read()
     val, test = [r["val_FD-EffNetLite0"] for r in rows], [r["FD-EffNetLite0"] for r in rows]
     assert len(rows) == 3 and val != test

@@ -127,7 +127,9 @@ def split_domain(
 MIN_VALIDATION = 20  # fewer validation images on a side than this choose nothing: the test split does
 
 
-def hold_out_validation(splits: tuple, fraction: float, seed: int = 0) -> tuple[tuple, tuple | None]:
+def hold_out_validation(
+    splits: tuple, fraction: float, seed: int = 0
+) -> tuple[tuple, tuple[ImageSource, ImageSource] | None]:
     """(source train, source test, target train, target test) with a seeded share of both training
     splits held out to choose a checkpoint on, and those (source, target) validation images; names both
     domains hold are held out on both sides, as in the test split. The cut depends only on the sets

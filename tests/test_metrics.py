@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from monge.backbones.inception import InceptionFID
 from monge.cli.main import main
-from monge.errors import WeightsNotFound
+from monge.errors import DataError, WeightsNotFound
 from monge.metrics import FeatureStats, PerceptualDistance, fd_from_stats, frechet_distance, frechet_terms, kid, l2_uvp
 
 
@@ -218,7 +218,7 @@ def test_statistics_cache_is_keyed_by_which_images_not_how_many(tmp_path):
     assert Counting.calls == 3  # another size: recomputed too
 
 
-def test_building_the_backbone_leaves_the_seeded_stream_alone():
+def test_building_a_backbone_leaves_the_seeded_stream_alone(tmp_path):
     """A run's batches must not depend on how many backbones it builds (a validation scorer, a potential)."""
     from monge.backbones.effnet import EffNetLite0
 
@@ -226,4 +226,9 @@ def test_building_the_backbone_leaves_the_seeded_stream_alone():
     expected = torch.rand(3)
     torch.manual_seed(0)
     EffNetLite0()
+    assert torch.equal(torch.rand(3), expected)
+    torch.save({}, tmp_path / "empty.pth")  # Inception builds every layer, then refuses the file
+    torch.manual_seed(0)
+    with pytest.raises(DataError, match="not the FID Inception weights"):
+        InceptionFID(tmp_path / "empty.pth")
     assert torch.equal(torch.rand(3), expected)

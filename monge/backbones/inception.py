@@ -9,7 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..errors import DataError
-from .registry import FeatureExtractor, resolve_weights
+from .registry import FeatureExtractor, keeps_seeded_stream, resolve_weights
 
 INCEPTION_FILES = ("pt_inception-2015-12-05-6726825d.pth", "weights-inception-2015-12-05-6726825d.pth")
 
@@ -135,6 +135,7 @@ class InceptionFID(FeatureExtractor):
     dim = 2048
     backbone_id = "inception-v3-tf-2015-12-05@299"
 
+    @keeps_seeded_stream
     def __init__(self, weights: str | os.PathLike | None = None):
         super().__init__()
         path = resolve_weights(

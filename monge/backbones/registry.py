@@ -9,8 +9,9 @@ environment variable, or the torch hub cache), never downloaded.
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterable, Sized
+from collections.abc import Callable, Iterable, Sized
 from pathlib import Path
 
 import torch
@@ -21,6 +22,19 @@ from tqdm.auto import tqdm
 from ..errors import MongeError, WeightsNotFound
 
 BACKBONES = ("effnet-lite0", "inception")
+
+
+def keeps_seeded_stream(init: Callable) -> Callable:
+    """Wrap a pretrained network's ``__init__`` so that its layers' random initialisation, overwritten
+    by the weights at once, leaves torch's seeded stream where it was: a run's batches would otherwise
+    depend on how many backbones it builds (a validation scorer, a potential, a metric)."""
+
+    @functools.wraps(init)
+    def wrapped(*args, **kwargs):
+        with torch.random.fork_rng(devices=[]):
+            init(*args, **kwargs)
+
+    return wrapped
 
 
 def resolve_weights(

@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 
 from ..errors import DataError
-from .registry import resolve_weights
+from .registry import keeps_seeded_stream, resolve_weights
 
 VGG16_FILES = ("vgg16-397923af.pth",)
 
@@ -34,6 +34,7 @@ _VGG16_CFG = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M"
 class VGG16(nn.Module):
     """VGG16 convolutional layers in torchvision's layout, from a local ``vgg16-397923af.pth``."""
 
+    @keeps_seeded_stream
     def __init__(self, weights: str | os.PathLike | None = None):
         super().__init__()
         path = resolve_weights(

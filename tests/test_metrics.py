@@ -21,10 +21,20 @@ def test_frechet_matches_closed_form_for_diagonal_gaussians():
     assert terms == pytest.approx({"distance": expected, "mean": 5.0, "covariance": 5.0, "trace1": 14.0, "trace2": 9.0})
 
 
-def test_frechet_survives_singular_covariances():
+def test_frechet_matches_the_matrix_square_root_on_full_covariances():
+    import scipy.linalg
+
+    rng = np.random.default_rng(0)
+    a, b = (np.cov(rng.normal(size=(200, 30)) @ rng.normal(size=(30, 30)), rowvar=False) for _ in range(2))
+    mu1, mu2 = rng.normal(size=30), rng.normal(size=30)
+    by_sqrtm = mu1 @ mu1 - 2 * mu1 @ mu2 + mu2 @ mu2 + np.trace(a + b - 2 * scipy.linalg.sqrtm(a @ b).real)
+    assert frechet_distance(mu1, a, mu2, b) == pytest.approx(by_sqrtm, rel=1e-9)
+
+
+def test_frechet_of_singular_covariances_keeps_only_the_mean_term_between_equal_spreads():
     x = np.random.default_rng(0).normal(size=(5, 20))  # 5 samples in 20-d: rank-deficient
     s = np.cov(x, rowvar=False)
-    assert np.isfinite(frechet_distance(x.mean(0), s, x.mean(0) + 1, s))
+    assert frechet_distance(x.mean(0), s, x.mean(0) + 1, s) == pytest.approx(20.0, abs=1e-6)
 
 
 def test_kid_is_zero_in_mean_for_same_distribution_and_positive_when_shifted():

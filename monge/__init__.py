@@ -37,7 +37,7 @@ _EXPORTS = {
     "Augment": "ot.augment",
     # training runs on images
     "TrainConfig": "train.config",
-    "TrainSummary": "train.loop",
+    "TrainSummary": "train.summary",
     "load_solver": "train.factory",
     "load_map": "train.export",
     "export_map": "train.export",

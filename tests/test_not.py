@@ -1,5 +1,6 @@
 import json
 import weakref
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -305,6 +306,33 @@ def test_best_is_chosen_on_a_validation_split_the_map_never_trains_on(tiny_domai
     assert train(_tiny_cfg(tiny_domains, tmp_path / "few", 2), progress=False).chosen_on == "test"
     with pytest.raises(ConfigError, match="val_fraction: 0.8 leaves fewer training images than batch_size"):
         train(_tiny_cfg(tiny_domains, tmp_path / "small", 2, val_fraction=0.8), progress=False)  # 6 of 32 left
+
+
+def test_training_stops_once_validation_stalls_and_a_resume_trains_no_more(tiny_domains, tmp_path, monkeypatch):
+    import monge.train.loop as loop
+
+    class StallingValidation(loop.Evaluator):  # the validation score is best at step 4, then only rises
+        def __call__(self, solver, seed):
+            result, rows = super().__call__(solver, seed)
+            if self.split == "val":
+                result[self.metric] = float(abs(solver.steps_done - 4))
+            return result, rows
+
+    monkeypatch.setattr(loop, "Evaluator", StallingValidation)
+    cfg = _tiny_cfg(tiny_domains, tmp_path / "run", 20, val_fraction=0.7, patience=3, ot_anchor=0.5)
+    summary = train(cfg, progress=False)  # evaluations every 2 steps: 3 without a gain after step 4 end it at 10
+    assert (summary.steps, summary.best_step, summary.stopped_early) == (10, 4, True)
+    assert [r["step"] for r in CSVLog(tmp_path / "run" / "eval.csv").read()] == [2, 4, 6, 8, 10]
+    checkpoints = tmp_path / "run" / "checkpoints"
+    assert load_checkpoint(checkpoints / "best.pt")["solver"]["steps_done"] == 4
+    assert load_checkpoint(checkpoints / "last.pt")["solver"]["steps_done"] == 10
+    monkeypatch.setattr("monge.train.loop.discrete_ot_pairs", lambda *a, **k: pytest.fail("a stopped run paired again"))
+    again = train(cfg, resume=True, progress=False)  # the run is finished
+    assert (again.steps, again.stopped_early, again.final) == (10, True, summary.final)
+    monkeypatch.undo()
+    monkeypatch.setattr(loop, "Evaluator", StallingValidation)
+    longer = train(replace(cfg, patience=0), resume=True, progress=False)  # --patience 0 trains every step
+    assert (longer.steps, longer.best_step, longer.stopped_early) == (20, 4, False)
 
 
 def test_a_finished_anchored_run_reopens_without_pairing_again(tiny_domains, tmp_path, monkeypatch):

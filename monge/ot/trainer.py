@@ -12,9 +12,7 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
 
 import torch
 import torch.nn as nn
@@ -23,24 +21,10 @@ from tqdm.auto import tqdm
 
 from ..data.sampling import Sampler, as_sampler
 from ..errors import DivergenceError
+from .callbacks import Callback, FitResult
 from .costs import Cost, QuadraticCost
 from .nets import apply_map
 from .optim import WEIGHT_BOUND, ExplosionGuard, anchored_gradient, trainable, weights_sane
-
-
-class Callback(Protocol):
-    """Runs after every outer iteration of :meth:`Solver.fit`; may return values to show on the progress bar."""
-
-    def on_step(self, solver: Solver, step: int, losses: dict[str, float]) -> dict[str, str] | None: ...
-
-
-@dataclass
-class FitResult:
-    """What :meth:`Solver.fit` did: the losses of each outer iteration run, the step reached, the time."""
-
-    history: list[dict[str, float]]
-    steps: int
-    seconds: float
 
 
 class Solver:
@@ -51,6 +35,8 @@ class Solver:
     training forwards go through the wrapped nets, while the frozen net of each phase and all
     evaluation use the plain ones, so no collective runs outside the synchronised updates.
     """
+
+    should_stop = False  # a callback sets it to end :meth:`fit` after the current outer iteration
 
     def __init__(
         self,
@@ -186,17 +172,18 @@ class Solver:
         """The loss's value; raises :class:`DivergenceError` (on every rank together) when it is
         non-finite or has exploded, before any weight is updated with it."""
         value = loss.item()
-        diverged = not math.isfinite(value) or self.explosion_guard.exploded(value, what)
-        if self.fabric is not None and self.fabric.world_size > 1:  # every rank must stop together
-            diverged = bool(
-                self.fabric.all_reduce(torch.tensor(float(diverged), device=self.device), reduce_op="sum").item()
-            )
-        if diverged:
+        if self._on_any_rank(not math.isfinite(value) or self.explosion_guard.exploded(value, what)):
             raise DivergenceError(
                 f"{what} is {value} at step {self.steps_done + 1}: training diverged "
                 "(try a lower learning rate); the weights were not updated with it"
             )
         return value
+
+    def _on_any_rank(self, flag: bool) -> bool:
+        """Whether ``flag`` holds on any data-parallel rank, the same answer on all: they stop together."""
+        if self.fabric is None or self.fabric.world_size == 1:
+            return flag
+        return bool(self.fabric.all_reduce(torch.tensor(float(flag), device=self.device), reduce_op="sum").item())
 
     def _backward(self, loss: torch.Tensor) -> None:
         if self.fabric is not None:
@@ -239,11 +226,10 @@ class Solver:
 
         After every outer iteration the schedulers step, then each callback's ``on_step(solver,
         step, losses)`` runs; what a callback returns (a dict) is shown on the progress bar.
-        Evaluation, checkpoints and logs are callbacks (see :mod:`monge.train.callbacks`)."""
+        Evaluation, checkpoints, logs and early stopping are callbacks (see :mod:`monge.train.callbacks`)."""
         sample_x, sample_y = as_sampler(source, generator), as_sampler(target, generator)
         history: list[dict[str, float]] = []
-        start, t0 = self.steps_done, time.perf_counter()
-        shown: dict[str, str] = {}
+        start, t0, shown, self.should_stop = self.steps_done, time.perf_counter(), {}, False
         bar = tqdm(
             range(start, steps), initial=start, total=steps, disable=not progress, desc="NOT", dynamic_ncols=True
         )
@@ -256,6 +242,8 @@ class Solver:
             for callback in callbacks:
                 shown.update(callback.on_step(self, self.steps_done, losses) or {})
             bar.set_postfix(T=f"{losses['t_loss']:.4f}", f=f"{losses['f_loss']:.4f}", **shown)
+            if self._on_any_rank(self.should_stop):  # only rank 0 runs the evaluation that may stop
+                break
         return FitResult(history, self.steps_done, time.perf_counter() - t0)
 
     def state_dict(self) -> dict:

@@ -19,7 +19,7 @@ from .table import Table, better, verdict_words
 
 
 class RunSummary(Protocol):
-    """What :func:`write_report` reads of a finished run (``monge.train.loop.TrainSummary``)."""
+    """What :func:`write_report` reads of a finished run (``monge.train.summary.TrainSummary``)."""
 
     metric: str | None
     steps: int

@@ -87,10 +87,16 @@ class LossLog:
                 self.writer.add_scalar(f"loss/{k}", v, step)
 
 
+def stalled(cfg: TrainConfig, step: int, best_step: int) -> bool:
+    """Whether the validation score has not improved for ``cfg.patience`` evaluations (early stopping)."""
+    return cfg.patience > 0 and step - best_step >= cfg.patience * cfg.eval_every
+
+
 class Evaluation:
     """Every ``cfg.eval_every`` steps (and at the last): score the map on the held-out split, log and
     plot, write the sample grid and the ``last`` (and, when it improved, the ``best``) checkpoints.
-    With a ``validation`` evaluator the best is chosen on its split, and the test split only scores."""
+    With a ``validation`` evaluator the best is chosen on its split, the test split only scores, and
+    training stops once the best is ``cfg.patience`` evaluations old."""
 
     def __init__(
         self,
@@ -148,6 +154,7 @@ class Evaluation:
         if result[chosen_by] < self.state["best_metric"]:
             self.state.update(best_metric=result[chosen_by], best_step=step)
             save_checkpoint(run / "checkpoints" / "best.pt", solver, cfg, self.data_rng, self.state)
+        solver.should_stop = self.validation is not None and stalled(cfg, step, self.state["best_step"])
         save_checkpoint(run / "checkpoints" / "last.pt", solver, cfg, self.data_rng, self.state)
         self.last = result
         write_run_html(run, history, self.baselines, time.perf_counter() - self.started, self.defaults)

@@ -52,11 +52,11 @@ COSTS = COST_NAMES
 
 
 # fields added with a default that differs from what runs saved before them did: their old behaviour
-SAVED_BEFORE = {"ot_pair_loss": "l2", "val_fraction": 0.0}
+SAVED_BEFORE = {"ot_pair_loss": "l2", "val_fraction": 0.0, "patience": 0}
 
 # what a resumed run may change: schedules, evaluation and hardware, never the model or the data
 RESUME_CHANGEABLE = (
-    *("steps", "lr", "map_lr", "eval_every", "eval_images", "log_every", "grid_images", "logger"),
+    *("steps", "patience", "lr", "map_lr", "eval_every", "eval_images", "log_every", "grid_images", "logger"),
     *("device", "workers", "cache_mb"),
 )
 
@@ -150,6 +150,9 @@ class TrainConfig:
         "so that the test split only scores it (0, or under 20 images: chosen on the test split)",
         group="data",
     )
+    patience: int = option(
+        4, "stop when the validation score has not improved for this many evaluations (0: never)", group="data"
+    )
     eval_every: int = option(50, "evaluate every this many steps", group="data")
     eval_images: int = option(500, "held-out source images mapped at each evaluation", group="data")
     log_every: int = option(10, "log losses every this many steps", group="data")
@@ -209,7 +212,7 @@ class TrainConfig:
             raise ConfigError("f_penalty", f"{self.f_penalty} is negative or not a number")
         if self.seed < 0:
             raise ConfigError("seed", f"{self.seed} is negative (seeds are 0 or more)")
-        for key in ("ot_warm_start", "ot_anchor"):
+        for key in ("ot_warm_start", "ot_anchor", "patience"):
             if not getattr(self, key) >= 0:  # also refuses NaN
                 raise ConfigError(key, f"{getattr(self, key)} is negative")
         positive = ("steps", "eval_every", "eval_images", "log_every", "grid_images", "batch_size", "t_steps")

@@ -45,7 +45,7 @@ class Evaluator:
         extractor: FeatureExtractor | None = None,
     ):
         self.extractor = extractor if extractor is not None else _metric_backbone(cfg)
-        self.metric = self.extractor.name
+        self.metric, self.split = self.extractor.name, split
         n = min(cfg.eval_images, len(source_test))
         self.source = torch.stack([source_test[i] for i in range(n)])
         self.size = cfg.size

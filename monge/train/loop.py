@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,36 +38,12 @@ from ..runs import (
     remove_if_empty,
     remove_stale_temporaries,
 )
-from .callbacks import Evaluation, LossLog, scalar_writer
+from .callbacks import Evaluation, LossLog, scalar_writer, stalled
 from .config import TrainConfig
 from .evaluate import Evaluator
 from .factory import build_solver, load_weights
 from .folders import fresh_folder
-
-
-@dataclass
-class TrainSummary:
-    """The outcome of :func:`train`: held-out metrics at the best and the last evaluation."""
-
-    run: str
-    metric: str | None  # the distribution metric's name (FD-EffNetLite0 or FID); None on non-zero ranks
-    steps: int
-    best_step: int
-    best: float  # the best value of ``metric`` (inf before any evaluation)
-    final: dict[str, float] = field(default_factory=dict)  # every metric at the last evaluation
-    seconds: float = 0.0  # pairing, warm start and game, choosing on validation included, test scoring not
-    steps_per_second: float | None = None
-    world_size: int = 1
-    rank: int = 0
-    baselines: dict[str, dict[str, float]] = field(default_factory=dict)  # trivial maps, scored the same way
-    chosen_on: str = "test"  # the split ``best`` was measured on: validation (cut from the training images) or test
-
-    def to_dict(self) -> dict:
-        """JSON-ready, with the best value also under ``best_<metric>``."""
-        d = asdict(self)
-        if self.metric:
-            d[f"best_{self.metric}"] = self.best
-        return d
+from .summary import TrainSummary
 
 
 def _load_split(domain, cfg: TrainConfig, path: Path, follow: Split | None = None):
@@ -194,12 +170,14 @@ def _samplers(cfg: TrainConfig, splits: tuple, data_rng: torch.Generator, stream
     )
 
 
-def _pairs_and_warm_start(cfg: TrainConfig, solver: Solver, splits: tuple, data_rng: torch.Generator, progress: bool):
+def _pairs_and_warm_start(
+    cfg: TrainConfig, solver: Solver, splits: tuple, data_rng: torch.Generator, end: int, progress: bool
+):
     """The exact discrete OT pairs of the training images, when the warm start or the anchor needs them
-    (and the run still trains): fits the map to them (a fresh run) and anchors it to them. Returns the
-    seconds spent and the warm start's last error (None without one)."""
+    (and the run still trains, up to step ``end``): fits the map to them (a fresh run) and anchors it to
+    them. Returns the seconds spent and the warm start's last error (None without one)."""
     fresh_warm_start = bool(cfg.ot_warm_start) and solver.steps_done == 0
-    if not (fresh_warm_start or cfg.ot_anchor) or solver.steps_done >= cfg.steps:
+    if not (fresh_warm_start or cfg.ot_anchor) or solver.steps_done >= end:
         return 0.0, None
     t0, last_error = time.perf_counter(), None
     source, target = _first(splits[0], MAX_PAIRS), _first(splits[2], MAX_PAIRS)
@@ -227,8 +205,7 @@ def _train(
         raise DataError(f"{run}: already holds a run; resume it or choose another output folder")
     if rank0 and not resuming:
         fresh_folder(run, overwrite)
-    if fabric.device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
+    torch.backends.cudnn.benchmark = fabric.device.type == "cuda"  # fixed image sizes: autotuned kernels pay
 
     torch.manual_seed(cfg.seed)
     data_rng = torch.Generator().manual_seed(cfg.seed)  # the same on every rank: the global batch
@@ -257,17 +234,17 @@ def _train(
         choose = Evaluator(cfg, *validation, run, "val", evaluator.extractor) if validation else None
         evaluation = Evaluation(evaluator, cfg, state, writer, eval_log, data_rng, samplers, baselines, choose)
         callbacks = [LossLog(losses_log, writer, cfg.log_every, cfg.steps), evaluation]
+    start = solver.steps_done
+    end = start if validation and stalled(cfg, start, state["best_step"]) else cfg.steps  # stopped early: done
     # counted in the run's time: the ladder gives other methods the same wall clock
-    warm_seconds, warm_error = _pairs_and_warm_start(cfg, solver, splits, data_rng, progress and rank0)
+    warm_seconds, warm_error = _pairs_and_warm_start(cfg, solver, splits, data_rng, end, progress and rank0)
     if rank0 and warm_error is not None:
         writer.add_scalar(f"warm_start/{ERROR_NAMES[cfg.ot_pair_loss]}", warm_error, 0)
-    start = solver.steps_done
     if resumed.torch_rng is not None:  # augmentations and a weak map's noise continue the interrupted stream
         torch.set_rng_state(resumed.torch_rng)
     try:
-        fit = solver.fit(
-            samplers[0], samplers[1], cfg.steps, cfg.batch_size, progress=progress and rank0, callbacks=callbacks
-        )
+        source, target = samplers
+        fit = solver.fit(source, target, end, cfg.batch_size, progress=progress and rank0, callbacks=callbacks)
     except DivergenceError as err:
         where = f"resume from the last good checkpoint, {last}" if last.exists() else "no checkpoint was written"
         raise DivergenceError(f"{err}; {where}") from None
@@ -289,6 +266,7 @@ def _train(
         rank=fabric.global_rank,
         baselines=baselines if rank0 else {},
         chosen_on="validation" if validation else "test",
+        stopped_early=solver.steps_done < cfg.steps,
     )
     previous = resumed.previous
     if rank0 and solver.steps_done == start and previous:  # nothing new: the run's summary stands

@@ -39,3 +39,14 @@ def test_timed_train_records_the_training_seconds_that_eval_csv_records(tmp_path
     assert times[1]["train_seconds"] > times[0]["train_seconds"] > 0
     for timed, row in zip(times, logged):  # one definition: the evaluations left out, the warm start in
         assert abs(timed["train_seconds"] - row["train_seconds"]) < 0.5
+
+
+def test_frechet_speed_times_two_routes_to_the_same_distance(capsys, monkeypatch):
+    import json
+    import sys
+
+    monkeypatch.setattr(sys, "argv", ["frechet_speed", "--dim", "24", "--sizes", "6", "60", "--repeats", "1"])
+    _script("frechet_speed").main()
+    rows = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["rows"]
+    assert [r["n"] for r in rows] == [6, 60]
+    assert all(r["rel_diff"] < 1e-8 and r["sqrtm_s"] > 0 and r["eig_s"] > 0 for r in rows)

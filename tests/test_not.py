@@ -326,6 +326,7 @@ def test_training_stops_once_validation_stalls_and_a_resume_trains_no_more(tiny_
     checkpoints = tmp_path / "run" / "checkpoints"
     assert load_checkpoint(checkpoints / "best.pt")["solver"]["steps_done"] == 4
     assert load_checkpoint(checkpoints / "last.pt")["solver"]["steps_done"] == 10
+    assert "10 of 20 steps" in (page := (tmp_path / "run" / "report.html").read_text()) and "stopped early" in page
     monkeypatch.setattr("monge.train.loop.discrete_ot_pairs", lambda *a, **k: pytest.fail("a stopped run paired again"))
     again = train(cfg, resume=True, progress=False)  # the run is finished
     assert (again.steps, again.stopped_early, again.final) == (10, True, summary.final)

@@ -29,6 +29,7 @@ class RunSummary(Protocol):
     seconds: float
     baselines: dict[str, dict[str, float]]
     chosen_on: str  # the split best.pt was chosen on: validation or test
+    stopped_early: bool  # the validation score stopped improving before the configured steps
 
 
 def svg_curve(steps: list[float], values: list[float], label: str, width: int = 480, height: int = 200) -> str:
@@ -99,16 +100,23 @@ def describe(cfg: dict) -> str:
 
 
 def write_run_html(
-    run: Path, history: list[dict], baselines: dict[str, dict[str, float]], seconds: float, defaults: dict
+    run: Path,
+    history: list[dict],
+    baselines: dict[str, dict[str, float]],
+    seconds: float,
+    defaults: dict,
+    stopped: bool = False,
 ) -> Path:
     """Write ``run/report.html`` from the run's config, its evaluations so far, the baselines and the
-    preset's ``defaults`` (to show what the run changed)."""
+    preset's ``defaults`` (to show what the run changed); ``stopped``: this evaluation ended the run early."""
     cfg = json.loads((run / "config.json").read_text())
     table, keys = metrics_table(history, baselines)
     last = {k: float(history[-1][k]) for k in keys} if history else {}
     words, lost = verdict_words(last, baselines.get("identity"))
     step = int(history[-1]["step"]) if history else 0
-    when = f"{seconds:.0f} s of wall time" + ("" if step >= cfg["steps"] else " so far")
+    when = f"{seconds:.0f} s of wall time" + ("" if step >= cfg["steps"] or stopped else " so far")
+    if stopped:
+        when += f"; stopped early: the validation score had not improved for {cfg['patience']} evaluations"
     changes = config_changes(cfg, defaults)
     metric = next((k for k in keys if k.startswith(("FD", "FID"))), keys[0] if keys else "")
     parts = [
@@ -137,10 +145,11 @@ def write_report(run: Path, summary: RunSummary) -> Path:
     table, _ = metrics_table(CSVLog(run / "eval.csv").read(), summary.baselines)
     words, lost = verdict_words(summary.final, summary.baselines.get("identity"))
     metric = summary.metric or ""
+    stopped = f" (of {cfg['steps']}: stopped early, the validation score no longer improving)" * summary.stopped_early
     lines = [
         f"# monge run: {cfg['source']} -> {cfg['target']}",
         "",
-        f"{describe(cfg)} {summary.steps} steps in {summary.seconds} s.",
+        f"{describe(cfg)} {summary.steps} steps in {summary.seconds} s{stopped}.",
         "",
         "All metrics are on the held-out test split, but the val_ columns (the validation split, cut from the "
         "training images, that chooses best.pt); lower is better except PSNR. "

@@ -157,6 +157,7 @@ class Evaluation:
         solver.should_stop = self.validation is not None and stalled(cfg, step, self.state["best_step"])
         save_checkpoint(run / "checkpoints" / "last.pt", solver, cfg, self.data_rng, self.state)
         self.last = result
-        write_run_html(run, history, self.baselines, time.perf_counter() - self.started, self.defaults)
+        seconds = time.perf_counter() - self.started
+        write_run_html(run, history, self.baselines, seconds, self.defaults, solver.should_stop)
         self.evaluating += time.perf_counter() - t0 - choosing
         return {metric: f"{result[metric]:.1f}"}

@@ -120,7 +120,10 @@ def _shards_current(folder: Path, maps_id: str) -> bool:
 
 def _level_done(run: Path, steps: int) -> bool:
     summary = run / "summary.json"
-    return summary.exists() and json.loads(summary.read_text())["steps"] >= steps
+    if not summary.exists():
+        return False
+    done = json.loads(summary.read_text())
+    return done["steps"] >= steps or done.get("stopped_early", False)
 
 
 def load_stack(

@@ -99,6 +99,11 @@ def describe(cfg: dict) -> str:
     )
 
 
+def stopped_early_words(cfg: dict) -> str:
+    """Why a run ended before its configured steps (``--patience``)."""
+    return f"stopped early: the validation score had not improved for {cfg['patience']} evaluations"
+
+
 def write_run_html(
     run: Path,
     history: list[dict],
@@ -115,8 +120,7 @@ def write_run_html(
     words, lost = verdict_words(last, baselines.get("identity"))
     step = int(history[-1]["step"]) if history else 0
     when = f"{seconds:.0f} s of wall time" + ("" if step >= cfg["steps"] or stopped else " so far")
-    if stopped:
-        when += f"; stopped early: the validation score had not improved for {cfg['patience']} evaluations"
+    when += f"; {stopped_early_words(cfg)}" if stopped else ""
     changes = config_changes(cfg, defaults)
     metric = next((k for k in keys if k.startswith(("FD", "FID"))), keys[0] if keys else "")
     parts = [
@@ -145,7 +149,7 @@ def write_report(run: Path, summary: RunSummary) -> Path:
     table, _ = metrics_table(CSVLog(run / "eval.csv").read(), summary.baselines)
     words, lost = verdict_words(summary.final, summary.baselines.get("identity"))
     metric = summary.metric or ""
-    stopped = f" (of {cfg['steps']}: stopped early, the validation score no longer improving)" * summary.stopped_early
+    stopped = f" ({summary.steps} of {cfg['steps']}: {stopped_early_words(cfg)})" if summary.stopped_early else ""
     lines = [
         f"# monge run: {cfg['source']} -> {cfg['target']}",
         "",

@@ -205,7 +205,8 @@ def _train(
         raise DataError(f"{run}: already holds a run; resume it or choose another output folder")
     if rank0 and not resuming:
         fresh_folder(run, overwrite)
-    torch.backends.cudnn.benchmark = fabric.device.type == "cuda"  # fixed image sizes: autotuned kernels pay
+    if fabric.device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
 
     torch.manual_seed(cfg.seed)
     data_rng = torch.Generator().manual_seed(cfg.seed)  # the same on every rank: the global batch
@@ -221,7 +222,7 @@ def _train(
     splits, validation = hold_out_validation(splits, cfg.val_fraction, cfg.seed)  # what best.pt is chosen on
     if validation and cfg.batch_size > min(len(splits[0]), len(splits[2])):
         raise ConfigError("val_fraction", f"{cfg.val_fraction} leaves fewer training images than batch_size")
-    samplers = _samplers(cfg, splits, data_rng, state["streams"], fabric, progress and rank0)
+    source, target = samplers = _samplers(cfg, splits, data_rng, state["streams"], fabric, progress and rank0)
     callbacks: list = []
     if rank0:
         atomic_write_text(run / "config.json", json.dumps(cfg.to_dict(), indent=2))
@@ -243,7 +244,6 @@ def _train(
     if resumed.torch_rng is not None:  # augmentations and a weak map's noise continue the interrupted stream
         torch.set_rng_state(resumed.torch_rng)
     try:
-        source, target = samplers
         fit = solver.fit(source, target, end, cfg.batch_size, progress=progress and rank0, callbacks=callbacks)
     except DivergenceError as err:
         where = f"resume from the last good checkpoint, {last}" if last.exists() else "no checkpoint was written"
